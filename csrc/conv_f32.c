@@ -1,0 +1,12 @@
+/* float32 instantiation of the algorithms. */
+#include "algorithms.h"
+
+#define T float
+#define SFX f32
+#define KT_MR mr_f32
+#define KT_NR nr_f32
+#define KT_GEMM gemm_f32
+#define KT_AXPY axpy_f32
+#define KT_VMLA vmla_f32
+#include "dense.template.c"
+#include "depthwise.template.c"

@@ -1,0 +1,12 @@
+/* float64 instantiation of the algorithms. */
+#include "algorithms.h"
+
+#define T double
+#define SFX f64
+#define KT_MR mr_f64
+#define KT_NR nr_f64
+#define KT_GEMM gemm_f64
+#define KT_AXPY axpy_f64
+#define KT_VMLA vmla_f64
+#include "dense.template.c"
+#include "depthwise.template.c"

@@ -1,0 +1,85 @@
+/* CPU detection and kernel selection, done once at import. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "kernels/kernels.h"
+
+#if defined(CONVX_HAVE_X86) && defined(_MSC_VER)
+#include <immintrin.h>
+#include <intrin.h>
+#endif
+
+static const convx_kernel_table *active_kernels = &convx_kernels_generic;
+static char cpu_features[128] = "";
+static int initialised = 0;
+
+#ifdef CONVX_HAVE_X86
+/* AVX2 and FMA in the CPU, and the OS saving the YMM registers. */
+static void detect_x86(int *sse2, int *avx, int *avx2, int *fma, int *avx512f) {
+#if defined(_MSC_VER)
+    int info[4];
+    __cpuid(info, 1);
+    int osxsave = (info[2] >> 27) & 1;
+    *sse2 = (info[3] >> 26) & 1;
+    *fma = (info[2] >> 12) & 1;
+    int ymm_saved = osxsave && ((_xgetbv(0) & 6) == 6);
+    int zmm_saved = osxsave && ((_xgetbv(0) & 0xe6) == 0xe6);
+    *avx = ((info[2] >> 28) & 1) && ymm_saved;
+    __cpuidex(info, 7, 0);
+    *avx2 = ((info[1] >> 5) & 1) && *avx;
+    *avx512f = ((info[1] >> 16) & 1) && zmm_saved;
+    *fma = *fma && *avx;
+#else
+    __builtin_cpu_init();
+    *sse2 = __builtin_cpu_supports("sse2");
+    *avx = __builtin_cpu_supports("avx");
+    *avx2 = __builtin_cpu_supports("avx2");
+    *fma = __builtin_cpu_supports("fma");
+    *avx512f = __builtin_cpu_supports("avx512f");
+#endif
+}
+#endif
+
+void convx_init(void) {
+    if (initialised) return;
+    const char *forced = getenv("CONVX_ISA");
+    int use_generic = forced && strcmp(forced, "generic") == 0;
+#ifdef CONVX_HAVE_X86
+    int sse2, avx, avx2, fma, avx512f;
+    detect_x86(&sse2, &avx, &avx2, &fma, &avx512f);
+    cpu_features[0] = '\0';
+    if (sse2) strcat(cpu_features, "sse2 ");
+    if (avx) strcat(cpu_features, "avx ");
+    if (avx2) strcat(cpu_features, "avx2 ");
+    if (fma) strcat(cpu_features, "fma ");
+    if (avx512f) strcat(cpu_features, "avx512f ");
+    size_t len = strlen(cpu_features);
+    if (len) cpu_features[len - 1] = '\0';
+    if (avx2 && fma && !use_generic) active_kernels = &convx_kernels_avx2;
+#else
+    strcpy(cpu_features, "baseline");
+#endif
+    (void)use_generic;
+    initialised = 1;
+}
+
+const convx_kernel_table *convx_kernels(void) { return active_kernels; }
+const char *convx_isa_name(void) { return active_kernels->name; }
+const char *convx_cpu_features(void) { return cpu_features; }
+
+int convx_openmp_enabled(void) {
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int convx_max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}

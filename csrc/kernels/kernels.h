@@ -1,0 +1,44 @@
+/* The kernel table: the few hot loops every algorithm is built from, one set per ISA.
+ * dispatch.c picks the set once at import. */
+#ifndef CONVX_KERNELS_H
+#define CONVX_KERNELS_H
+
+#include <stdint.h>
+
+/* C[r, j] (= or +=) sum_p a[p*MR + r] * b[p*NR + j] for r < mr, j < nr, where C[r, j] is
+ * c[r*rs_c + j*cs_c]. a is a packed MR-row panel of weights, b a packed NR-column panel of
+ * input. Without accumulate, C starts from bias[r] (or 0 when bias is NULL). */
+#define CONVX_GEMM_SIGNATURE(T)                                                                 \
+    (int64_t k, const T *a, const T *b, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr, \
+     int accumulate, const T *bias)
+typedef void(*convx_gemm_f32_fn) CONVX_GEMM_SIGNATURE(float);
+typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
+
+/* y[i] += alpha * x[i] */
+typedef void (*convx_axpy_f32_fn)(int64_t n, float alpha, const float *x, float *y);
+typedef void (*convx_axpy_f64_fn)(int64_t n, double alpha, const double *x, double *y);
+/* y[i] += a[i] * x[i] */
+typedef void (*convx_vmla_f32_fn)(int64_t n, const float *a, const float *x, float *y);
+typedef void (*convx_vmla_f64_fn)(int64_t n, const double *a, const double *x, double *y);
+
+typedef struct {
+    const char *name;
+    int mr_f32, nr_f32, mr_f64, nr_f64; /* micro-tile of gemm_* */
+    convx_gemm_f32_fn gemm_f32;
+    convx_gemm_f64_fn gemm_f64;
+    convx_axpy_f32_fn axpy_f32;
+    convx_axpy_f64_fn axpy_f64;
+    convx_vmla_f32_fn vmla_f32;
+    convx_vmla_f64_fn vmla_f64;
+} convx_kernel_table;
+
+extern const convx_kernel_table convx_kernels_generic;
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+#define CONVX_HAVE_X86 1
+extern const convx_kernel_table convx_kernels_avx2;
+#endif
+
+/* The table in use (valid after convx_init). */
+const convx_kernel_table *convx_kernels(void);
+
+#endif

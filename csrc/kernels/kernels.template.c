@@ -1,0 +1,40 @@
+/* One ISA's kernel set, written once per element type. The including file defines
+ * ISA (a name suffix) and, per type, T, SFX, MR, NR; the compiler vectorises these loops
+ * for the ISA the including file targets. */
+#include <stdint.h>
+
+#include "../common.h"
+
+#define KNAME(name) CONVX_CAT(CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, ISA)), CONVX_CAT(_, SFX))
+
+static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b,
+                        T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
+                        int accumulate, const T *CONVX_RESTRICT bias) {
+    T acc[MR][NR];
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < NR; j++) acc[r][j] = 0;
+    for (int64_t p = 0; p < k; p++) {
+        const T *ap = a + p * MR, *bp = b + p * NR;
+        for (int r = 0; r < MR; r++)
+            for (int j = 0; j < NR; j++) acc[r][j] += ap[r] * bp[j];
+    }
+    for (int64_t r = 0; r < mr; r++) {
+        T *row = c + r * rs_c;
+        T start = bias ? bias[r] : (T)0;
+        for (int64_t j = 0; j < nr; j++) {
+            T *dst = row + j * cs_c;
+            *dst = (accumulate ? *dst : start) + acc[r][j];
+        }
+    }
+}
+
+static void KNAME(axpy)(int64_t n, T alpha, const T *CONVX_RESTRICT x, T *CONVX_RESTRICT y) {
+    for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+static void KNAME(vmla)(int64_t n, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT x,
+                        T *CONVX_RESTRICT y) {
+    for (int64_t i = 0; i < n; i++) y[i] += a[i] * x[i];
+}
+
+#undef KNAME

@@ -1,0 +1,724 @@
+"""Time convx against NumPy's best vectorised equivalent.
+
+``python -m convx`` runs the built-in cases and prints a table. The same machinery is
+reusable from Python::
+
+    from convx._benchmark import run, format_table
+    print(format_table(run(cases="depthwise", repeat=3)))
+
+The NumPy baseline is the fastest honest vectorised formulation we found for each
+family (no Python loop over pixels or channels):
+
+* dense / grouped: ``np.pad`` + ``sliding_window_view`` (stride and dilation by slicing the
+  window view), copied once into an im2col matrix and multiplied with one ``np.matmul``
+  (one BLAS GEMM per group); or, when faster, a loop over the kernel taps with one GEMM per
+  tap accumulated into the output.
+* depthwise: a loop over the kernel taps with a broadcast multiply-add per tap; or, when
+  faster, ``np.einsum(..., optimize=True)`` over the window view.
+* pointwise (1x1): one ``np.matmul``.
+* separable: the depthwise baseline followed by the pointwise baseline.
+
+Where a family has two formulations, both are checked against each other and timed during
+the warm-up, and the faster one is used as the baseline (its name is reported).
+Each case checks convx's result against the baseline before timing anything, then times
+both interleaved and reports the best of ``repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import gc
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+import convx
+
+__all__ = ["Case", "DEFAULT_CASES", "BenchmarkMismatch", "run", "format_table", "main"]
+
+
+# --------------------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------------------
+
+FAMILIES = ("conv", "depthwise", "separable", "pointwise")
+
+#: In quick mode every spatial size is divided by this factor (but kept >= QUICK_MIN_SIZE).
+QUICK_DIVISOR = 4
+QUICK_MIN_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case: a single layer, or a stack of layers (one per dilation).
+
+    ``family`` is ``"conv"`` (dense or grouped), ``"depthwise"`` (``out_channels`` is a
+    multiple of ``in_channels``: the depth multiplier), ``"separable"`` (depthwise with
+    multiplier 1, then a 1x1 to ``out_channels``) or ``"pointwise"`` (1x1, ``kernel=()``).
+    ``size`` is the spatial input size; its length sets the dimensionality.
+    A stack feeds each layer's output to the next, so it needs ``in == out`` channels.
+    """
+
+    name: str
+    family: str
+    in_channels: int
+    out_channels: int
+    size: tuple[int, ...]
+    kernel: tuple[int, ...] = ()
+    stride: int = 1
+    dilations: tuple[int, ...] = (1,)
+    padding: int | str = "same"
+    groups: int = 1
+    batch: int = 1
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"unknown family {self.family!r} in case {self.name!r}")
+        if self.family == "pointwise":
+            if self.kernel or self.stride != 1 or self.dilations != (1,):
+                raise ValueError(f"pointwise case {self.name!r} takes no kernel/stride/dilation")
+        elif len(self.kernel) != len(self.size):
+            raise ValueError(f"case {self.name!r}: kernel and size differ in dimensionality")
+        if self.family == "depthwise" and self.out_channels % self.in_channels:
+            raise ValueError(f"depthwise case {self.name!r}: out_channels must be a multiple of in_channels")
+        if len(self.dilations) > 1 and self.in_channels != self.out_channels:
+            raise ValueError(f"stacked case {self.name!r} needs in_channels == out_channels")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.size)
+
+    def input_shape(self, quick: bool = False) -> tuple[int, ...]:
+        size = self.size
+        if quick:
+            size = tuple(max(QUICK_MIN_SIZE, s // QUICK_DIVISOR) for s in size)
+        return (self.batch, self.in_channels, *size)
+
+    def describe(self, quick: bool = False) -> str:
+        """Shapes and hyper-parameters in one short line."""
+        shape = "x".join(map(str, self.input_shape(quick)))
+        parts = [shape, f"{self.in_channels}->{self.out_channels}"]
+        if self.kernel:
+            parts.append("k" + "x".join(map(str, self.kernel)))
+        if self.stride != 1:
+            parts.append(f"s{self.stride}")
+        if len(self.dilations) > 1:
+            parts.append(f"d{self.dilations[0]}..{self.dilations[-1]} ({len(self.dilations)} layers)")
+        elif self.dilations[0] != 1:
+            parts.append(f"d{self.dilations[0]}")
+        if self.groups != 1:
+            parts.append(f"g{self.groups}")
+        if self.family != "pointwise":
+            parts.append(f"pad {self.padding}")
+        return " ".join(parts)
+
+
+def _powers_of_two(n: int) -> tuple[int, ...]:
+    return tuple(2**i for i in range(n))
+
+
+DEFAULT_CASES: tuple[Case, ...] = (
+    # ResNet-style dense 3x3 (stride 1 and the stride-2 down-sampling block).
+    Case("conv 3x3", "conv", 64, 64, (56, 56), (3, 3), padding=1),
+    Case("conv 3x3 s2", "conv", 64, 128, (56, 56), (3, 3), stride=2, padding=1),
+    # Segmentation-style atrous 3x3, 'same' padding.
+    Case("dilated 3x3 d2", "conv", 128, 128, (32, 32), (3, 3), dilations=(2,)),
+    Case("dilated 3x3 d4", "conv", 128, 128, (32, 32), (3, 3), dilations=(4,)),
+    Case("dilated 3x3 d8", "conv", 128, 128, (32, 32), (3, 3), dilations=(8,)),
+    # First layers on RGB images: 3 input channels.
+    Case("rgb 7x7 s2", "conv", 3, 64, (224, 224), (7, 7), stride=2, padding=3),
+    Case("rgb 3x3 s2", "conv", 3, 32, (224, 224), (3, 3), stride=2),
+    # ResNeXt-style grouped 3x3 (32 groups of 4 channels).
+    Case("grouped 3x3 g32", "conv", 128, 128, (28, 28), (3, 3), padding=1, groups=32),
+    # MobileNet / EfficientNet depthwise.
+    Case("depthwise 3x3", "depthwise", 128, 128, (56, 56), (3, 3)),
+    Case("depthwise 3x3 s2", "depthwise", 128, 128, (56, 56), (3, 3), stride=2),
+    Case("depthwise 5x5", "depthwise", 240, 240, (28, 28), (5, 5)),
+    Case("depthwise 3x3 x2", "depthwise", 64, 128, (56, 56), (3, 3)),
+    # Xception-style separable, and a 1x1 bottleneck projection.
+    Case("separable 3x3", "separable", 64, 128, (56, 56), (3, 3)),
+    Case("pointwise 1x1", "pointwise", 256, 64, (28, 28)),
+    # 1-D sequence models: WaveNet (kernel 2, causal, dilations 1..512, 64 residual
+    # channels, 1 s of 16 kHz audio) and a ByteNet-style dilated kernel-3 stack.
+    Case("wavenet stack", "conv", 64, 64, (16000,), (2,), dilations=_powers_of_two(10), padding="causal"),
+    Case("bytenet stack", "conv", 256, 256, (1024,), (3,), dilations=_powers_of_two(5)),
+)
+
+
+def select_cases(cases: str | Sequence[str] | Sequence[Case] | None) -> list[Case]:
+    """``None`` -> all defaults; a string -> defaults whose name contains any of its
+    comma-separated substrings (case-insensitive); a sequence of :class:`Case` -> as given."""
+    if cases is None:
+        return list(DEFAULT_CASES)
+    if isinstance(cases, str):
+        cases = [part for part in cases.split(",") if part.strip()]
+    cases = list(cases)
+    if all(isinstance(c, Case) for c in cases):
+        return cases
+    wanted = [str(c).strip().lower() for c in cases]
+    chosen = [c for c in DEFAULT_CASES if any(w in c.name.lower() for w in wanted)]
+    if not chosen:
+        names = ", ".join(c.name for c in DEFAULT_CASES)
+        raise ValueError(f"no case matches {cases!r}; known cases: {names}")
+    return chosen
+
+
+# --------------------------------------------------------------------------------------
+# Layers: per-layer geometry, operands and FLOP counts
+# --------------------------------------------------------------------------------------
+
+
+def _pad_pairs(size: Sequence[int], kernel: Sequence[int], stride: int, dilation: int,
+               padding: int | str) -> list[tuple[int, int]]:
+    """(before, after) padding per spatial axis, with convx's meaning of ``padding``."""
+    pairs = []
+    for n, k in zip(size, kernel):
+        span = dilation * (k - 1)
+        if padding == "valid":
+            pairs.append((0, 0))
+        elif padding == "causal":
+            pairs.append((span, 0))
+        elif padding == "same":
+            out = -(-n // stride)
+            total = max(0, (out - 1) * stride + span + 1 - n)
+            pairs.append((total // 2, total - total // 2))
+        else:
+            pairs.append((int(padding), int(padding)))
+    return pairs
+
+
+def _out_size(size: Sequence[int], kernel: Sequence[int], stride: int, dilation: int,
+              pads: Sequence[tuple[int, int]]) -> tuple[int, ...]:
+    return tuple((n + b + a - dilation * (k - 1) - 1) // stride + 1
+                 for n, k, (b, a) in zip(size, kernel, pads))
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One convolution of a case, with its weights and resolved geometry."""
+
+    weights: tuple[np.ndarray, ...]
+    stride: int
+    dilation: int
+    pads: list[tuple[int, int]]
+    out_size: tuple[int, ...]
+    flops: int            # multiply-adds count as 2
+    accumulation: int     # terms summed per output element
+
+
+def _make_layers(case: Case, input_shape: tuple[int, ...], dtype: np.dtype,
+                 rng: np.random.Generator) -> list[Layer]:
+    """Random weights scaled by 1/sqrt(fan-in), so activations stay O(1) through a stack."""
+
+    def weight(shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+        return (rng.standard_normal(shape) / math.sqrt(fan_in)).astype(dtype)
+
+    n, c_in, *size = input_shape
+    kernel = case.kernel or (1,) * case.ndim   # pointwise: a 1x1 kernel
+    c_out, taps = case.out_channels, math.prod(kernel)
+    layers = []
+    for dilation in case.dilations:
+        pads = _pad_pairs(size, kernel, case.stride, dilation, case.padding)
+        out_size = _out_size(size, kernel, case.stride, dilation, pads)
+        points = n * math.prod(out_size)
+        if case.family == "conv":
+            fan_in = c_in // case.groups * taps
+            weights = (weight((c_out, c_in // case.groups, *case.kernel), fan_in),)
+            flops = 2 * points * c_out * fan_in
+        elif case.family == "depthwise":
+            weights = (weight((c_out, 1, *case.kernel), taps),)
+            fan_in, flops = taps, 2 * points * c_out * taps
+        elif case.family == "separable":
+            weights = (weight((c_in, 1, *case.kernel), taps), weight((c_out, c_in), c_in))
+            fan_in, flops = taps + c_in, 2 * points * c_in * (taps + c_out)
+        else:  # pointwise
+            weights = (weight((c_out, c_in), c_in),)
+            fan_in, flops = c_in, 2 * points * c_out * c_in
+        layers.append(Layer(weights, case.stride, dilation, pads, out_size, flops, fan_in))
+        size = list(out_size)
+    return layers
+
+
+# --------------------------------------------------------------------------------------
+# NumPy baselines: one function per family
+# --------------------------------------------------------------------------------------
+
+
+def _padded(x: np.ndarray, pads: Sequence[tuple[int, int]]) -> np.ndarray:
+    if not any(b or a for b, a in pads):
+        return x
+    return np.pad(x, [(0, 0), (0, 0), *pads])
+
+
+def _windows(xp: np.ndarray, kernel: Sequence[int], stride: int, dilation: int) -> np.ndarray:
+    """View (N, C, *out, *kernel) of the padded input: every receptive field, no copy."""
+    nd = len(kernel)
+    extent = tuple(dilation * (k - 1) + 1 for k in kernel)
+    view = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + nd)))
+    return view[(slice(None),) * 2 + (slice(None, None, stride),) * nd + (slice(None, None, dilation),) * nd]
+
+
+def _tap_slices(tap: Sequence[int], out_size: Sequence[int], stride: int, dilation: int) -> tuple[slice, ...]:
+    """Spatial slices of the padded input that line up with the output for one kernel tap."""
+    return tuple(slice(t * dilation, t * dilation + (o - 1) * stride + 1, stride)
+                 for t, o in zip(tap, out_size))
+
+
+def numpy_conv(x: np.ndarray, weight: np.ndarray, stride: int, pads: Sequence[tuple[int, int]],
+               dilation: int, groups: int = 1, method: str = "im2col") -> np.ndarray:
+    """Dense / grouped N-d cross-correlation, (N, C, *S) -> (N, O, *S_out).
+
+    ``"im2col"``: copy the strided window view into a (G, C/G*K, N*P) matrix, one batched
+    GEMM (one BLAS call per group). ``"taps"``: one GEMM per kernel tap, accumulated.
+    """
+    n, c = x.shape[:2]
+    o, cg, *kernel = weight.shape
+    nd, og, k = len(kernel), o // groups, math.prod(kernel)
+    xp = _padded(x, pads)
+    out_size = _out_size(x.shape[2:], kernel, stride, dilation, pads)
+    points = math.prod(out_size)
+    if method == "im2col":
+        win = _windows(xp, kernel, stride, dilation).reshape(n, groups, cg, *out_size, *kernel)
+        order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))   # (G, Cg, *k, N, *out)
+        cols = win.transpose(order).reshape(groups, cg * k, n * points)
+        res = np.matmul(weight.reshape(groups, og, cg * k), cols)          # (G, Og, N*P)
+        return res.reshape(o, n, *out_size).swapaxes(0, 1)
+    if method == "taps":
+        xg = xp.reshape(n, groups, cg, *xp.shape[2:])
+        wg = weight.reshape(groups, og, cg, *kernel)
+        out = None
+        for tap in np.ndindex(*kernel):
+            shifted = xg[(slice(None),) * 3 + _tap_slices(tap, out_size, stride, dilation)]
+            term = np.matmul(wg[(slice(None),) * 3 + tap], shifted.reshape(n, groups, cg, points))
+            out = term if out is None else np.add(out, term, out=out)
+        return out.reshape(n, o, *out_size)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def numpy_depthwise(x: np.ndarray, weight: np.ndarray, stride: int, pads: Sequence[tuple[int, int]],
+                    dilation: int, method: str = "taps") -> np.ndarray:
+    """Depthwise N-d cross-correlation, weight (C*M, 1, *k); output channel j reads input j // M.
+
+    ``"taps"``: one broadcast multiply-add over the whole tensor per kernel tap.
+    ``"einsum"``: ``np.einsum(optimize=True)`` contracting the window view with the kernel.
+    """
+    n, c = x.shape[:2]
+    kernel = weight.shape[2:]
+    nd, m = len(kernel), weight.shape[0] // c
+    wm = weight.reshape(c, m, *kernel)
+    xp = _padded(x, pads)
+    out_size = _out_size(x.shape[2:], kernel, stride, dilation, pads)
+    if method == "taps":
+        out = np.empty((n, c, m, *out_size), dtype=np.result_type(x, weight))
+        term = np.empty_like(out)
+        expand = (None,) * nd
+        for i, tap in enumerate(np.ndindex(*kernel)):
+            shifted = xp[(slice(None), slice(None), None) + _tap_slices(tap, out_size, stride, dilation)]
+            np.multiply(shifted, wm[(slice(None), slice(None)) + tap + expand], out=out if i == 0 else term)
+            if i:
+                out += term
+        return out.reshape(n, c * m, *out_size)
+    if method == "einsum":
+        sp, ks = "hwdxyz"[:nd], "ijklmo"[:nd]
+        res = np.einsum(f"nc{sp}{ks},cm{ks}->ncm{sp}", _windows(xp, kernel, stride, dilation), wm,
+                        optimize=True)
+        return res.reshape(n, c * m, *out_size)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def numpy_pointwise(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """1x1 convolution: (N, C, *S) -> (N, O, *S), one ``np.matmul`` (a GEMM per image)."""
+    n, c, *size = x.shape
+    o = weight.shape[0]
+    return np.matmul(weight.reshape(o, c), x.reshape(n, c, -1)).reshape(n, o, *size)
+
+
+def numpy_separable(x: np.ndarray, depthwise_weight: np.ndarray, pointwise_weight: np.ndarray,
+                    stride: int, pads: Sequence[tuple[int, int]], dilation: int,
+                    method: str = "taps") -> np.ndarray:
+    """Separable convolution: the depthwise baseline, then the pointwise baseline."""
+    mid = numpy_depthwise(x, depthwise_weight, stride, pads, dilation, method)
+    return numpy_pointwise(mid, pointwise_weight)
+
+
+#: Candidate NumPy formulations per family (first = reference for the cross-check).
+BASELINE_METHODS: dict[str, tuple[str, ...]] = {
+    "conv": ("im2col", "taps"),
+    "depthwise": ("taps", "einsum"),
+    "separable": ("taps", "einsum"),
+    "pointwise": ("matmul",),
+}
+
+
+def _numpy_layer(case: Case, x: np.ndarray, layer: Layer, method: str) -> np.ndarray:
+    s, d, pads, w = layer.stride, layer.dilation, layer.pads, layer.weights
+    if case.family == "conv":
+        return numpy_conv(x, w[0], s, pads, d, case.groups, method)
+    if case.family == "depthwise":
+        return numpy_depthwise(x, w[0], s, pads, d, method)
+    if case.family == "separable":
+        return numpy_separable(x, w[0], w[1], s, pads, d, method)
+    return numpy_pointwise(x, w[0])
+
+
+def _convx_layer(case: Case, x: np.ndarray, layer: Layer, threads: int | None) -> np.ndarray:
+    nd, w = case.ndim, layer.weights
+    geometry = dict(stride=layer.stride, padding=case.padding, dilation=layer.dilation)
+    if case.family == "conv":
+        fn = getattr(convx, f"conv{nd}d")
+        return fn(x, w[0], None, groups=case.groups, num_threads=threads, **geometry)
+    if case.family == "depthwise":
+        fn = getattr(convx, f"depthwise_conv{nd}d")
+        return fn(x, w[0], None, num_threads=threads, **geometry)
+    if case.family == "separable":
+        fn = getattr(convx, f"separable_conv{nd}d")
+        return fn(x, w[0], w[1], None, num_threads=threads, **geometry)
+    return convx.pointwise_conv(x, w[0], None, num_threads=threads)
+
+
+def _stack(layer_fn: Callable[[np.ndarray, Layer], np.ndarray], x: np.ndarray,
+           layers: Sequence[Layer]) -> np.ndarray:
+    for layer in layers:
+        x = layer_fn(x, layer)
+    return x
+
+
+# --------------------------------------------------------------------------------------
+# Checking and timing
+# --------------------------------------------------------------------------------------
+
+
+class BenchmarkMismatch(AssertionError):
+    """convx (or one NumPy formulation) disagrees with the NumPy baseline."""
+
+
+def _check(case: Case, quick: bool, what: str, got: np.ndarray, ref: np.ndarray,
+           layers: Sequence[Layer]) -> float:
+    """Raise :class:`BenchmarkMismatch` unless ``got`` matches ``ref``; return max |error|.
+
+    The tolerance grows with the accumulation length (terms summed per output, over all
+    layers) in units of the dtype's epsilon, relative to the output's largest magnitude.
+    """
+    if got.shape != ref.shape:
+        raise BenchmarkMismatch(f"{case.name}: {what} has shape {got.shape}, NumPy baseline {ref.shape}")
+    eps = np.finfo(ref.dtype).eps
+    tol = 8 * eps * sum(layer.accumulation for layer in layers)
+    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    if not np.allclose(got, ref, rtol=tol, atol=tol * scale):
+        diff = np.abs(got.astype(np.float64) - ref)
+        worst = np.unravel_index(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)), diff.shape)
+        raise BenchmarkMismatch(
+            f"{case.name} ({case.describe(quick)}): {what} differs from the NumPy baseline: "
+            f"max |error| {np.nanmax(diff):.3g} (NaN: {int(np.isnan(got).sum())}) > tolerance "
+            f"{tol:.3g} (relative) / {tol * scale:.3g} (absolute); worst at index {tuple(map(int, worst))}: "
+            f"got {got[worst]!r}, expected {ref[worst]!r}")
+    return float(np.max(np.abs(got.astype(np.float64) - ref))) if ref.size else 0.0
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _best_times(fns: Sequence[Callable[[], object]], repeat: int) -> list[float]:
+    """Best of ``repeat`` runs of each function, interleaved (rotating which goes first)."""
+    best = [math.inf] * len(fns)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for r in range(repeat):
+            for i in range(len(fns)):
+                j = (i + r) % len(fns)
+                best[j] = min(best[j], _seconds(fns[j]))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return best
+
+
+# --------------------------------------------------------------------------------------
+# BLAS thread control for the NumPy side
+# --------------------------------------------------------------------------------------
+
+
+def _openblas_thread_functions() -> list[tuple[Callable[[], int], Callable[[int], None]]]:
+    """(get, set) thread-count functions of every OpenBLAS loaded in this process (Linux)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return []
+    found = []
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("openblas", ""), ("openblas", "64_"), ("scipy_openblas", "64_"),
+                               ("scipy_openblas", "")):
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            if getter is not None and setter is not None:
+                getter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
+                found.append((getter, setter))
+                break
+    return found
+
+
+@contextlib.contextmanager
+def blas_threads(threads: int | None) -> Iterator[str]:
+    """Limit NumPy's BLAS to ``threads`` threads inside the block; yields a description.
+
+    Uses threadpoolctl when installed, else OpenBLAS's own API through ctypes.
+    """
+    if threads is None:
+        yield "default"
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+    if threadpool_limits is not None:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            yield str(threads)
+        return
+    functions = _openblas_thread_functions()
+    if not functions:
+        print("warning: cannot limit NumPy's BLAS threads (install threadpoolctl)", file=sys.stderr)
+        yield "default"
+        return
+    saved = [get() for get, _ in functions]
+    for _, set_ in functions:
+        set_(threads)
+    try:
+        yield str(threads)
+    finally:
+        for (_, set_), n in zip(functions, saved):
+            set_(n)
+
+
+# --------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------
+
+
+def _run_case(case: Case, repeat: int, threads: int | None, dtype: np.dtype, quick: bool,
+              seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(case.input_shape(quick)).astype(dtype)
+    layers = _make_layers(case, x.shape, dtype, rng)
+
+    def numpy_fn(method: str) -> Callable[[], np.ndarray]:
+        return lambda: _stack(lambda h, layer: _numpy_layer(case, h, layer, method), x, layers)
+
+    def convx_fn() -> np.ndarray:
+        return _stack(lambda h, layer: _convx_layer(case, h, layer, threads), x, layers)
+
+    # Correctness first (these calls double as the warm-up): every NumPy formulation
+    # against the first one, then convx against it.
+    methods = BASELINE_METHODS[case.family]
+    ref = numpy_fn(methods[0])()
+    for method in methods[1:]:
+        _check(case, quick, f"NumPy formulation {method!r}", numpy_fn(method)(), ref, layers)
+    got = convx_fn()
+    if not isinstance(got, np.ndarray) or got.dtype != ref.dtype:
+        raise BenchmarkMismatch(f"{case.name}: convx returned {type(got).__name__} of dtype "
+                                f"{getattr(got, 'dtype', None)}, expected {ref.dtype}")
+    max_error = _check(case, quick, "convx", got, ref, layers)
+    del got
+
+    # Pick NumPy's fastest formulation for this case, then time it against convx.
+    if len(methods) > 1:
+        trial = _best_times([numpy_fn(m) for m in methods], 2)
+        method = methods[int(np.argmin(trial))]
+    else:
+        method = methods[0]
+    numpy_s, convx_s = _best_times([numpy_fn(method), convx_fn], repeat)
+
+    flops = sum(layer.flops for layer in layers)
+    return {
+        "name": case.name,
+        "family": case.family,
+        "shape": case.describe(quick),
+        "dtype": np.dtype(dtype).name,
+        "threads": threads,
+        "repeat": repeat,
+        "numpy_method": method,
+        "numpy_ms": numpy_s * 1e3,
+        "convx_ms": convx_s * 1e3,
+        "speedup": numpy_s / convx_s if convx_s > 0 else math.inf,
+        "flops": flops,
+        "numpy_gflops": flops / numpy_s / 1e9 if numpy_s > 0 else math.inf,
+        "convx_gflops": flops / convx_s / 1e9 if convx_s > 0 else math.inf,
+        "max_abs_error": max_error,
+    }
+
+
+def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int = 5,
+        threads: int | None = None, dtype: str = "float32", quick: bool = False,
+        progress: bool = True) -> list[dict]:
+    """Check and time convx against NumPy on ``cases``; one result dict per case.
+
+    Parameters
+    ----------
+    cases : None, str, sequence of str, or sequence of Case
+        ``None`` runs :data:`DEFAULT_CASES`; strings select defaults by substring of the name
+        (comma-separated, case-insensitive); :class:`Case` objects run as given.
+    repeat : int
+        Timed runs per side, after a warm-up; the best (minimum) is reported.
+    threads : int or None
+        ``num_threads`` for convx, and the BLAS thread limit for NumPy. None = all cores.
+    dtype : {"float32", "float64"}
+    quick : bool
+        Divide every spatial size by 4 (at least 8): for tests and smoke runs.
+    progress : bool
+        Write one progress line per case to stderr.
+
+    Raises
+    ------
+    BenchmarkMismatch
+        If convx's result differs from the NumPy baseline (beyond a tolerance scaled to the
+        accumulation length) on any case.
+    """
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    selected = select_cases(cases)
+    results = []
+    with blas_threads(threads) as numpy_threads:
+        for i, case in enumerate(selected, 1):
+            if progress:
+                print(f"[{i}/{len(selected)}] {case.name} ...", end="", file=sys.stderr, flush=True)
+            try:
+                result = _run_case(case, repeat, threads, dtype, quick, seed=i)
+            except BaseException:
+                if progress:
+                    print(" FAILED", file=sys.stderr, flush=True)
+                raise
+            result["numpy_threads"] = numpy_threads
+            results.append(result)
+            if progress:
+                print(f" numpy {result['numpy_ms']:.2f} ms, convx {result['convx_ms']:.2f} ms "
+                      f"(x{result['speedup']:.1f})", file=sys.stderr, flush=True)
+    return results
+
+
+# --------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------
+
+_COLUMNS = (  # header, result key, format, right-aligned
+    ("case", "name", "{}", False),
+    ("shape", "shape", "{}", False),
+    ("NumPy ms", "numpy_ms", "{:.3f}", True),
+    ("convx ms", "convx_ms", "{:.3f}", True),
+    ("speed-up", "speedup", "{:.2f}x", True),
+    ("convx GFLOP/s", "convx_gflops", "{:.1f}", True),
+    ("NumPy via", "numpy_method", "{}", False),
+)
+
+
+def format_table(results: Sequence[dict]) -> str:
+    """The results as an aligned Markdown (GitHub) table, readable as plain text too."""
+    rows = [[fmt.format(r[key]) for _, key, fmt, _ in _COLUMNS] for r in results]
+    headers = [h for h, *_ in _COLUMNS]
+    widths = [max([len(h)] + [len(row[j]) for row in rows]) for j, h in enumerate(headers)]
+    right = [r for *_, r in _COLUMNS]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) if r else c.ljust(w)
+                                 for c, w, r in zip(cells, widths, right)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + ":" if r else "-" * (w + 2) for w, r in zip(widths, right)) + "|"
+    lines = [line(headers), rule] + [line(row) for row in rows]
+    if results:
+        speedups = [r["speedup"] for r in results]
+        geomean = math.exp(sum(math.log(s) for s in speedups) / len(speedups))
+        lines.append("")
+        lines.append(f"Geometric-mean speed-up over {len(results)} cases: {geomean:.2f}x "
+                     f"(min {min(speedups):.2f}x, max {max(speedups):.2f}x).")
+    return "\n".join(lines)
+
+
+def describe_setup(repeat: int, threads: int | None, dtype: str, quick: bool) -> str:
+    """One line saying what was measured, on what."""
+    version = getattr(convx, "__version__", "?")
+    cores = os.cpu_count()
+    return (f"convx {version} vs NumPy {np.__version__}, {np.dtype(dtype).name}, best of {repeat} "
+            f"after warm-up, threads: {threads if threads is not None else f'all ({cores} CPUs)'}"
+            f"{', quick shapes' if quick else ''}.")
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Time convx against NumPy's best vectorised equivalent on typical layers. "
+                    "Every case is first checked for agreement with NumPy.")
+    parser.add_argument("--repeat", type=_positive_int, default=5, metavar="N",
+                        help="timed runs per side after a warm-up; the best is reported (default 5)")
+    parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                        help="threads for convx and for NumPy's BLAS (default: all)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    parser.add_argument("--cases", default=None, metavar="SUBSTRINGS",
+                        help="only cases whose name contains one of these comma-separated substrings")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"spatial sizes divided by {QUICK_DIVISOR}, for a fast smoke run")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    return parser
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    """Run what the parsed arguments ask for; print the table; return the exit status."""
+    try:
+        cases = select_cases(args.cases)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.list:
+        width = max(len(c.name) for c in cases)
+        for case in cases:
+            print(f"{case.name.ljust(width)}  {case.family:<9}  {case.describe(args.quick)}")
+        return 0
+    start = time.perf_counter()
+    try:
+        results = run(cases, repeat=args.repeat, threads=args.threads, dtype=args.dtype, quick=args.quick)
+    except BenchmarkMismatch as exc:
+        print(f"\nMISMATCH: {exc}", file=sys.stderr)
+        return 1
+    elapsed = time.perf_counter() - start
+    text = "\n".join([describe_setup(args.repeat, args.threads, args.dtype, args.quick), "",
+                      format_table(results), "", f"Total time {elapsed:.1f} s."])
+    print(text)
+    markdown = getattr(args, "markdown", None)
+    if markdown:
+        with open(markdown, "w", encoding="utf-8") as f:
+            f.write(f"# convx vs NumPy\n\n{text}\n")
+        print(f"wrote {markdown}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    return run_cli(build_parser(prog).parse_args(argv))

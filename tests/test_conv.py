@@ -1,0 +1,436 @@
+"""Correctness of convx.conv1d / conv2d / conv3d against the float64 reference.
+
+Integer-valued inputs (``exact=True``) must match bit for bit; normal random inputs must be within
+the accumulation-length-scaled bound of helpers.assert_conv_close.
+"""
+
+import numpy as np
+import pytest
+
+import convx
+from helpers import (
+    FLOAT_DTYPES,
+    LAYOUTS,
+    ODD_CHANNELS,
+    PADDING_MODES,
+    SMALL_SIZES,
+    TILE_WIDTHS,
+    check_conv,
+    layout_shape,
+    make,
+    random_conv_config,
+)
+
+SPATIAL = {1: (23,), 2: (11, 10), 3: (7, 8, 6)}
+KERNEL = {1: (3,), 2: (3, 2), 3: (2, 3, 2)}
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("bias", [False, True])
+def test_dtype_layout_bias(rng, nd, dtype, layout, bias):
+    x = make(rng, (2, 5) + SPATIAL[nd], dtype)
+    w = make(rng, (7, 5) + KERNEL[nd], dtype)
+    b = make(rng, (7,), dtype) if bias else None
+    got = check_conv(x, w, b, stride=2, padding=1, layout=layout)
+    expected_shape = convx.conv_output_shape(layout_shape(x.shape, layout), w.shape, 2, 1,
+                                             layout=layout)
+    assert got.shape == tuple(expected_shape)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("dilation", [1, 2, 3])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_stride_dilation_exact_float32(rng, nd, stride, dilation, layout):
+    x = make(rng, (2, 3) + SPATIAL[nd], np.float32, integer=True)
+    w = make(rng, (4, 3) + KERNEL[nd], np.float32, integer=True)
+    b = make(rng, (4,), np.float32, integer=True)
+    check_conv(x, w, b, stride=stride, padding=1, dilation=dilation, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("dilation", [1, 3])
+def test_stride_dilation_float64(rng, nd, stride, dilation):
+    x = make(rng, (2, 3) + SPATIAL[nd], np.float64)
+    w = make(rng, (5, 3) + KERNEL[nd], np.float64)
+    b = make(rng, (5,), np.float64)
+    check_conv(x, w, b, stride=stride, padding=2, dilation=dilation)
+
+
+@pytest.mark.parametrize("stride, dilation", [
+    ((1, 2), (3, 1)),
+    ((3, 1), (1, 2)),
+    ((2, 2), (2, 3)),
+])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_per_axis_stride_dilation_2d(rng, stride, dilation, layout):
+    x = make(rng, (2, 3, 13, 12), np.float32, integer=True)
+    w = make(rng, (5, 3, 3, 2), np.float32, integer=True)
+    check_conv(x, w, None, stride=stride, padding=(1, 2), dilation=dilation, layout=layout,
+               exact=True)
+
+
+def test_per_axis_stride_dilation_3d(rng):
+    x = make(rng, (1, 2, 9, 7, 8), np.float32, integer=True)
+    w = make(rng, (3, 2, 2, 3, 2), np.float32, integer=True)
+    check_conv(x, w, None, stride=(1, 2, 3), padding=(0, 1, 2), dilation=(2, 1, 3), exact=True)
+
+
+# --- big 1-D dilations (WaveNet) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dilation, length", [(64, 700), (512, 2100)])
+@pytest.mark.parametrize("padding", [0, "causal", "same", ((1000, 3),)])
+@pytest.mark.parametrize("c_in, c_out", [(1, 4), (16, 16)])
+def test_big_dilation_1d_exact(rng, dilation, length, padding, c_in, c_out):
+    x = make(rng, (2, c_in, length), np.float32, integer=True)
+    w = make(rng, (c_out, c_in, 3), np.float32, integer=True)
+    b = make(rng, (c_out,), np.float32, integer=True)
+    got = check_conv(x, w, b, padding=padding, dilation=dilation, exact=True)
+    if padding in ("causal", "same"):
+        assert got.shape[-1] == length
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("stride", [1, 2])
+def test_big_dilation_1d_random(rng, dtype, layout, stride):
+    x = make(rng, (1, 8, 2500), dtype)
+    w = make(rng, (8, 8, 2), dtype)
+    b = make(rng, (8,), dtype)
+    check_conv(x, w, b, stride=stride, padding="causal", dilation=512, layout=layout)
+
+
+def test_big_dilation_2d(rng):
+    x = make(rng, (1, 3, 9, 300), np.float32, integer=True)
+    w = make(rng, (4, 3, 2, 3), np.float32, integer=True)
+    check_conv(x, w, None, padding=((0, 0), (64, 64)), dilation=(2, 64), exact=True)
+
+
+# --- padding forms ---------------------------------------------------------------------------
+
+PADDING_FORMS_2D = [
+    0,
+    2,
+    (1, 3),
+    (0, 2),
+    ((0, 2), (3, 1)),
+    ((2, 0), (0, 0)),
+    ((5, 4), (1, 6)),
+    "valid",
+    "same",
+]
+
+
+@pytest.mark.parametrize("padding", PADDING_FORMS_2D, ids=repr)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_padding_forms_2d(rng, padding, layout):
+    x = make(rng, (2, 3, 7, 9), np.float32, integer=True)
+    w = make(rng, (4, 3, 3, 4), np.float32, integer=True)
+    b = make(rng, (4,), np.float32, integer=True)
+    check_conv(x, w, b, padding=padding, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("padding", [0, 3, (2,), ((0, 4),), ((3, 0),), "valid", "same", "causal"],
+                         ids=repr)
+def test_padding_forms_1d(rng, padding):
+    x = make(rng, (2, 3, 10), np.float64)
+    w = make(rng, (4, 3, 4), np.float64)
+    check_conv(x, w, None, padding=padding, dilation=2)
+
+
+@pytest.mark.parametrize("padding", [1, (0, 1, 2), ((1, 0), (0, 2), (2, 1)), "valid", "same"],
+                         ids=repr)
+def test_padding_forms_3d(rng, padding):
+    x = make(rng, (1, 2, 5, 6, 4), np.float32, integer=True)
+    w = make(rng, (3, 2, 2, 3, 2), np.float32, integer=True)
+    check_conv(x, w, None, padding=padding, exact=True)
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("kernel", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_same_padding_1d(rng, stride, kernel, dilation):
+    """'same' gives ceil(n / stride) for every size, even kernels put the extra pad at the end."""
+    for n in (1, 2, 5, 7, 8, 13):
+        x = make(rng, (1, 2, n), np.float32, integer=True)
+        w = make(rng, (3, 2, kernel), np.float32, integer=True)
+        got = check_conv(x, w, None, stride=stride, padding="same", dilation=dilation, exact=True)
+        assert got.shape == (1, 3, -(-n // stride))
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3, (1, 2), (3, 2)])
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 4), (1, 5)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_same_padding_2d(rng, stride, kernel, layout):
+    x = make(rng, (2, 3, 7, 10), np.float32, integer=True)
+    w = make(rng, (4, 3) + kernel, np.float32, integer=True)
+    got = check_conv(x, w, None, stride=stride, padding="same", dilation=(1, 2), layout=layout,
+                     exact=True)
+    s = (stride, stride) if isinstance(stride, int) else stride
+    sp = got.shape[2:] if layout == "channels_first" else got.shape[1:3]
+    assert sp == (-(-7 // s[0]), -(-10 // s[1]))
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("dilation", [1, 2, 4])
+@pytest.mark.parametrize("kernel", [1, 2, 3])
+def test_causal_padding_1d(rng, stride, dilation, kernel):
+    x = make(rng, (2, 3, 11), np.float32, integer=True)
+    w = make(rng, (2, 3, kernel), np.float32, integer=True)
+    got = check_conv(x, w, None, stride=stride, padding="causal", dilation=dilation, exact=True)
+    assert got.shape == (2, 2, -(-11 // stride))
+
+
+def test_causal_output_depends_only_on_past(rng):
+    x = make(rng, (1, 2, 20), np.float64)
+    w = make(rng, (3, 2, 3), np.float64)
+    y1 = convx.conv1d(x, w, padding="causal", dilation=2)
+    x2 = x.copy()
+    x2[..., 12:] = rng.standard_normal((1, 2, 8))
+    y2 = convx.conv1d(x2, w, padding="causal", dilation=2)
+    np.testing.assert_array_equal(y1[..., :12], y2[..., :12])
+    assert not np.array_equal(y1[..., 12:], y2[..., 12:])
+
+
+# --- padding modes ---------------------------------------------------------------------------
+
+MODE_CASES = {
+    # name: (spatial, kernel, padding)
+    1: [((9,), (3,), 1), ((4,), (3,), ((3, 5),)), ((3,), (2,), 7), ((1,), (2,), ((2, 1),))],
+    2: [((5, 6), (3, 3), 1), ((3, 4), (2, 3), ((4, 1), (0, 6))), ((2, 2), (3, 2), 5),
+        ((1, 3), (2, 2), ((1, 2), (2, 2)))],
+    3: [((3, 4, 5), (2, 2, 3), (1, 0, 2)), ((2, 3, 2), (2, 2, 2), ((3, 1), (0, 4), (2, 2)))],
+}
+MODE_PARAMS = [(nd, i) for nd in (1, 2, 3) for i in range(len(MODE_CASES[nd]))]
+
+
+@pytest.mark.parametrize("mode", PADDING_MODES)
+@pytest.mark.parametrize("nd, case", MODE_PARAMS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_padding_modes_exact(rng, mode, nd, case, layout):
+    """Includes pads larger than the input and size-1 axes: np.pad semantics."""
+    spatial, kernel, padding = MODE_CASES[nd][case]
+    x = make(rng, (2, 3) + spatial, np.float32, integer=True)
+    w = make(rng, (4, 3) + kernel, np.float32, integer=True)
+    b = make(rng, (4,), np.float32, integer=True)
+    check_conv(x, w, b, padding=padding, padding_mode=mode, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("mode", PADDING_MODES)
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_padding_modes_with_stride_dilation_groups_float64(rng, mode, nd):
+    x = make(rng, (2, 4) + SPATIAL[nd], np.float64)
+    w = make(rng, (6, 2) + KERNEL[nd], np.float64)
+    b = make(rng, (6,), np.float64)
+    check_conv(x, w, b, stride=2, padding=4, dilation=2, groups=2, padding_mode=mode)
+
+
+@pytest.mark.parametrize("mode", PADDING_MODES)
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_padding_modes_same(rng, mode, stride):
+    x = make(rng, (1, 2, 6, 5), np.float32, integer=True)
+    w = make(rng, (3, 2, 4, 3), np.float32, integer=True)
+    check_conv(x, w, None, stride=stride, padding="same", padding_mode=mode, exact=True)
+
+
+@pytest.mark.parametrize("mode", PADDING_MODES)
+def test_padding_modes_causal(rng, mode):
+    x = make(rng, (2, 3, 6), np.float32, integer=True)
+    w = make(rng, (2, 3, 4), np.float32, integer=True)
+    check_conv(x, w, None, padding="causal", dilation=3, padding_mode=mode, exact=True)
+
+
+def test_padding_mode_changes_result(rng):
+    """Sanity: non-zero modes really differ from zero padding on a non-trivial input."""
+    x = make(rng, (1, 1, 6, 6), np.float64) + 5.0
+    w = np.ones((1, 1, 3, 3))
+    outs = {m: convx.conv2d(x, w, padding=2, padding_mode=m) for m in PADDING_MODES}
+    for a in PADDING_MODES:
+        for b in PADDING_MODES:
+            if a < b:
+                assert not np.allclose(outs[a], outs[b]), (a, b)
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("groups", [1, 2, 3, 6])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_groups_exact(rng, nd, groups, layout):
+    x = make(rng, (2, 6) + SPATIAL[nd], np.float32, integer=True)
+    w = make(rng, (12, 6 // groups) + KERNEL[nd], np.float32, integer=True)
+    b = make(rng, (12,), np.float32, integer=True)
+    check_conv(x, w, b, stride=(1,) * (nd - 1) + (2,), padding=1, groups=groups, layout=layout,
+               exact=True)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("multiplier", [1, 2])
+@pytest.mark.parametrize("channels", [1, 5, 17])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_depthwise_through_conv_groups(rng, nd, multiplier, channels, layout):
+    x = make(rng, (2, channels) + SPATIAL[nd], np.float32, integer=True)
+    w = make(rng, (channels * multiplier, 1) + KERNEL[nd], np.float32, integer=True)
+    b = make(rng, (channels * multiplier,), np.float32, integer=True)
+    check_conv(x, w, b, padding="same", dilation=2, groups=channels, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("groups, c_in, c_out", [(2, 6, 4), (3, 9, 6), (4, 8, 8), (8, 8, 16)])
+def test_groups_random(rng, dtype, groups, c_in, c_out):
+    x = make(rng, (2, c_in, 9, 8), dtype)
+    w = make(rng, (c_out, c_in // groups, 3, 3), dtype)
+    b = make(rng, (c_out,), dtype)
+    check_conv(x, w, b, stride=(2, 1), padding=((1, 0), (2, 1)), dilation=(1, 2), groups=groups,
+               padding_mode="reflect")
+
+
+def test_groups_are_independent(rng):
+    """Changing group 1's input must not change group 0's outputs."""
+    x = make(rng, (1, 4, 8), np.float64)
+    w = make(rng, (6, 2, 3), np.float64)
+    y1 = convx.conv1d(x, w, groups=2)
+    x[:, 2:] += 1.0
+    y2 = convx.conv1d(x, w, groups=2)
+    np.testing.assert_array_equal(y1[:, :3], y2[:, :3])
+    assert not np.allclose(y1[:, 3:], y2[:, 3:])
+
+
+# --- odd channel counts and tile-edge widths --------------------------------------------------
+
+CHANNEL_PAIRS = [(1, 1), (1, 17), (3, 23), (17, 3), (23, 17)]
+
+
+@pytest.mark.parametrize("c_in, c_out", CHANNEL_PAIRS)
+@pytest.mark.parametrize("width", TILE_WIDTHS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_tile_edges_2d_exact(rng, c_in, c_out, width, layout):
+    x = make(rng, (2, c_in, 3, width), np.float32, integer=True)
+    w = make(rng, (c_out, c_in, 3, 3), np.float32, integer=True)
+    b = make(rng, (c_out,), np.float32, integer=True)
+    check_conv(x, w, b, padding=1, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("c_in", ODD_CHANNELS)
+@pytest.mark.parametrize("c_out", ODD_CHANNELS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_odd_channels_1d_random(rng, c_in, c_out, dtype):
+    for width in TILE_WIDTHS:
+        x = make(rng, (1, c_in, width), dtype)
+        w = make(rng, (c_out, c_in, 3), dtype)
+        b = make(rng, (c_out,), dtype)
+        check_conv(x, w, b, padding=1)
+        check_conv(x, w, b, padding=1, layout="channels_last")
+
+
+@pytest.mark.parametrize("width", TILE_WIDTHS + [2 * 16 + 3, 2 * 8 + 3, 6 * 2 + 1, 67])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_tile_edges_widths_1d_exact(rng, width, stride):
+    x = make(rng, (3, 17, width), np.float32, integer=True)
+    w = make(rng, (23, 17, 2), np.float32, integer=True)
+    check_conv(x, w, None, stride=stride, padding=((1, 0),), exact=True)
+    check_conv(x, w, None, stride=stride, padding=((1, 0),), exact=True, layout="channels_last")
+
+
+@pytest.mark.parametrize("c_out", [1, 5, 6, 7, 8, 15, 16, 17, 33])
+def test_output_channel_tile_edges(rng, c_out):
+    """Output channels around micro-kernel row/column counts (6 x 16 f32, 6 x 8 f64)."""
+    for dtype in FLOAT_DTYPES:
+        x = make(rng, (1, 9, 6, 19), dtype, integer=True)
+        w = make(rng, (c_out, 9, 3, 3), dtype, integer=True)
+        b = make(rng, (c_out,), dtype, integer=True)
+        check_conv(x, w, b, padding=1, exact=True)
+        check_conv(x, w, b, padding=1, exact=True, layout="channels_last")
+
+
+# --- small and odd spatial sizes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("size", SMALL_SIZES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_small_spatial_sizes(rng, nd, size, layout):
+    spatial = (size,) * nd
+    for kernel, padding in [(1, 0), (2, "same"), (3, 1), (size, 0)]:
+        x = make(rng, (2, 3) + spatial, np.float32, integer=True)
+        w = make(rng, (5, 3) + (kernel,) * nd, np.float32, integer=True)
+        check_conv(x, w, None, padding=padding, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_kernel_larger_than_input_with_padding(rng, nd):
+    x = make(rng, (1, 2) + (2,) * nd, np.float32, integer=True)
+    w = make(rng, (3, 2) + (5,) * nd, np.float32, integer=True)
+    check_conv(x, w, None, padding=2, exact=True)
+    check_conv(x, w, None, padding=3, padding_mode="circular", exact=True)
+
+
+def test_kernel_covers_whole_input(rng):
+    x = make(rng, (3, 4, 7, 5), np.float32)
+    w = make(rng, (6, 4, 7, 5), np.float32)
+    got = check_conv(x, w, None)
+    assert got.shape == (3, 6, 1, 1)
+
+
+# --- accumulation accuracy, larger problems ----------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_long_accumulation_2d(rng, dtype, layout):
+    x = make(rng, (1, 64, 17, 18), dtype)
+    w = make(rng, (48, 64, 3, 3), dtype)
+    b = make(rng, (48,), dtype)
+    check_conv(x, w, b, padding=1, layout=layout)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_long_accumulation_3d(rng, dtype):
+    x = make(rng, (2, 16, 6, 7, 9), dtype)
+    w = make(rng, (20, 16, 3, 3, 3), dtype)
+    check_conv(x, w, None, padding=1, stride=(1, 2, 1))
+
+
+def test_integer_exact_large_channel_count(rng):
+    x = make(rng, (1, 128, 9, 9), np.float32, integer=True)
+    w = make(rng, (40, 128, 3, 3), np.float32, integer=True)
+    check_conv(x, w, None, padding=1, exact=True)
+    check_conv(x, w, None, padding=1, exact=True, layout="channels_last")
+
+
+def test_batch_elements_independent(rng):
+    x = make(rng, (4, 3, 10, 10), np.float32)
+    w = make(rng, (5, 3, 3, 3), np.float32)
+    full = convx.conv2d(x, w, padding=1)
+    for n in range(4):
+        np.testing.assert_array_equal(full[n:n + 1], convx.conv2d(x[n:n + 1], w, padding=1))
+
+
+# --- seeded random configurations -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(48))
+def test_random_configurations(seed):
+    rng = np.random.default_rng(1000 + seed)
+    nd = int(rng.integers(1, 4))
+    cfg = random_conv_config(rng, nd)
+    integer = bool(rng.integers(0, 2))
+    dtype = FLOAT_DTYPES[int(rng.integers(0, 2))]
+    layout = LAYOUTS[int(rng.integers(0, 2))]
+    x = make(rng, cfg["x_shape"], dtype, integer)
+    w = make(rng, cfg["w_shape"], dtype, integer)
+    b = make(rng, (cfg["w_shape"][0],), dtype, integer) if rng.integers(0, 2) else None
+    # sometimes pass symmetric pads as per-axis ints
+    padding = cfg["padding"]
+    if all(p[0] == p[1] for p in padding):
+        padding = tuple(p[0] for p in padding)
+    got = check_conv(x, w, b, stride=cfg["stride"], padding=padding, dilation=cfg["dilation"],
+                     groups=cfg["groups"], padding_mode=cfg["padding_mode"], layout=layout,
+                     exact=integer)
+    assert tuple(convx.conv_output_shape(layout_shape(x.shape, layout), w.shape, cfg["stride"], padding, cfg["dilation"],
+                                         cfg["groups"], layout=layout)) == got.shape

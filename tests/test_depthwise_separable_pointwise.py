@@ -1,0 +1,259 @@
+"""depthwise_conv1d/2d, separable_conv1d/2d and pointwise_conv against the float64 reference."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import convx
+from helpers import (
+    FLOAT_DTYPES,
+    LAYOUTS,
+    PADDING_MODES,
+    TILE_WIDTHS,
+    check_conv,
+    check_depthwise,
+    check_pointwise,
+    check_separable,
+    make,
+)
+
+SPATIAL = {1: (19,), 2: (9, 11)}
+KERNEL = {1: (3,), 2: (3, 3)}
+
+# =============================================================================================
+# depthwise
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("multiplier", [1, 2, 3])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_depthwise_exact(rng, nd, multiplier, stride, dilation, layout):
+    c = 5
+    x = make(rng, (2, c) + SPATIAL[nd], np.float32, integer=True)
+    w = make(rng, (c * multiplier, 1) + KERNEL[nd], np.float32, integer=True)
+    b = make(rng, (c * multiplier,), np.float32, integer=True)
+    check_depthwise(x, w, b, stride=stride, padding=1, dilation=dilation, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("multiplier", [1, 2, 3])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("bias", [False, True])
+def test_depthwise_random(rng, nd, multiplier, dtype, layout, bias):
+    c = 7
+    x = make(rng, (3, c) + SPATIAL[nd], dtype)
+    w = make(rng, (c * multiplier, 1) + (5, 4)[:nd], dtype)
+    b = make(rng, (c * multiplier,), dtype) if bias else None
+    check_depthwise(x, w, b, stride=2, padding="same", dilation=2, layout=layout)
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("mode", PADDING_MODES)
+@pytest.mark.parametrize("padding", [1, 6, "same", "pairs"])
+def test_depthwise_padding_modes(rng, nd, mode, padding):
+    if padding == "pairs":
+        padding = [(0, 5), (4, 1)][:nd]
+    x = make(rng, (2, 4) + (5, 4)[:nd], np.float32, integer=True)
+    w = make(rng, (8, 1) + (3, 2)[:nd], np.float32, integer=True)
+    check_depthwise(x, w, None, padding=padding, padding_mode=mode, exact=True)
+    check_depthwise(x, w, None, padding=padding, padding_mode=mode, exact=True,
+                    layout="channels_last")
+
+
+@pytest.mark.parametrize("mode", PADDING_MODES)
+@pytest.mark.parametrize("multiplier", [1, 2])
+def test_depthwise_causal_1d(rng, mode, multiplier):
+    x = make(rng, (2, 3, 17), np.float32, integer=True)
+    w = make(rng, (3 * multiplier, 1, 2), np.float32, integer=True)
+    got = check_depthwise(x, w, None, padding="causal", dilation=4, padding_mode=mode, exact=True)
+    assert got.shape == (2, 3 * multiplier, 17)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 8, 16, 17, 23, 33])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_depthwise_channel_and_width_edges_2d(rng, channels, layout):
+    """Widths around vector tile edges (contiguous axis: W in NCHW, C in NHWC)."""
+    for width in TILE_WIDTHS:
+        x = make(rng, (1, channels, 4, width), np.float32, integer=True)
+        w = make(rng, (channels, 1, 3, 3), np.float32, integer=True)
+        b = make(rng, (channels,), np.float32, integer=True)
+        check_depthwise(x, w, b, padding=1, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("width", TILE_WIDTHS + [67, 130])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_width_edges_1d(rng, width, stride):
+    x = make(rng, (2, 17, width), np.float32, integer=True)
+    w = make(rng, (34, 1, 3), np.float32, integer=True)
+    check_depthwise(x, w, None, stride=stride, padding=1, exact=True)
+    check_depthwise(x, w, None, stride=stride, padding=1, exact=True, layout="channels_last")
+
+
+@pytest.mark.parametrize("kernel", [1, 2, 4, 5, 7, 11])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_depthwise_kernel_sizes_2d(rng, kernel, dtype):
+    x = make(rng, (1, 6, 13, 14), dtype)
+    w = make(rng, (6, 1, kernel, kernel), dtype)
+    check_depthwise(x, w, None, padding="same")
+    check_depthwise(x, w, None, padding="same", layout="channels_last")
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 7, 13])
+def test_depthwise_small_sizes_2d(rng, size):
+    x = make(rng, (2, 3, size, size), np.float32, integer=True)
+    w = make(rng, (6, 1, 3, 3), np.float32, integer=True)
+    check_depthwise(x, w, None, padding=1, exact=True)
+    check_depthwise(x, w, None, padding=1, exact=True, layout="channels_last")
+
+
+@pytest.mark.parametrize("dilation", [64, 512])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_depthwise_wavenet_dilation(rng, dilation, layout):
+    x = make(rng, (1, 16, 2 * dilation + 300), np.float32, integer=True)
+    w = make(rng, (16, 1, 2), np.float32, integer=True)
+    b = make(rng, (16,), np.float32, integer=True)
+    check_depthwise(x, w, b, padding="causal", dilation=dilation, layout=layout, exact=True)
+
+
+def test_depthwise_equals_conv_with_groups(rng):
+    x = make(rng, (2, 5, 12, 9), np.float64)
+    w = make(rng, (10, 1, 3, 2), np.float64)
+    b = make(rng, (10,), np.float64)
+    a = convx.depthwise_conv2d(x, w, b, stride=(2, 1), padding=((1, 2), (0, 1)), dilation=(1, 3))
+    c = convx.conv2d(x, w, b, stride=(2, 1), padding=((1, 2), (0, 1)), dilation=(1, 3), groups=5)
+    np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-13)
+
+
+def test_depthwise_output_channel_mapping(rng):
+    """Output channel j uses input channel j // M."""
+    c, m = 3, 2
+    x = np.zeros((1, c, 5))
+    x[0, 1] = 1.0
+    w = np.ones((c * m, 1, 1))
+    y = convx.depthwise_conv1d(x, w)
+    assert_array_equal(y[0, :, 0], [0, 0, 1, 1, 0, 0])
+
+
+# =============================================================================================
+# separable
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("multiplier", [1, 2, 3])
+@pytest.mark.parametrize("pw_form", ["full", "2d"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_separable_exact(rng, nd, multiplier, pw_form, layout):
+    c, c_out = 4, 6
+    x = make(rng, (2, c) + SPATIAL[nd], np.float32, integer=True)
+    dw = make(rng, (c * multiplier, 1) + KERNEL[nd], np.float32, integer=True)
+    pw_shape = (c_out, c * multiplier) + ((1,) * nd if pw_form == "full" else ())
+    pw = make(rng, pw_shape, np.float32, integer=True)
+    b = make(rng, (c_out,), np.float32, integer=True)
+    check_separable(x, dw, pw, b, stride=2, padding="same", dilation=2, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("mode", PADDING_MODES)
+@pytest.mark.parametrize("bias", [False, True])
+def test_separable_random(rng, nd, dtype, mode, bias):
+    c, m, c_out = 5, 2, 9
+    x = make(rng, (2, c) + SPATIAL[nd], dtype)
+    dw = make(rng, (c * m, 1) + KERNEL[nd], dtype)
+    pw = make(rng, (c_out, c * m) + (1,) * nd, dtype)
+    b = make(rng, (c_out,), dtype) if bias else None
+    check_separable(x, dw, pw, b, padding=2, padding_mode=mode)
+    check_separable(x, dw, pw, b, stride=(1,) * (nd - 1) + (3,), padding=1, padding_mode=mode,
+                    layout="channels_last")
+
+
+@pytest.mark.parametrize("c, c_out", [(1, 1), (3, 17), (17, 3), (23, 23), (32, 64)])
+@pytest.mark.parametrize("width", [1, 8, 9, 17, 35])
+def test_separable_channel_width_edges_2d(rng, c, c_out, width):
+    x = make(rng, (1, c, 5, width), np.float32, integer=True)
+    dw = make(rng, (c, 1, 3, 3), np.float32, integer=True)
+    pw = make(rng, (c_out, c), np.float32, integer=True)
+    b = make(rng, (c_out,), np.float32, integer=True)
+    check_separable(x, dw, pw, b, padding=1, exact=True)
+    check_separable(x, dw, pw, b, padding=1, exact=True, layout="channels_last")
+
+
+@pytest.mark.parametrize("padding", ["causal", "valid", "same", 3, ((2, 0),)], ids=repr)
+def test_separable_1d_paddings(rng, padding):
+    x = make(rng, (2, 3, 20), np.float32, integer=True)
+    dw = make(rng, (6, 1, 3), np.float32, integer=True)
+    pw = make(rng, (4, 6, 1), np.float32, integer=True)
+    check_separable(x, dw, pw, None, padding=padding, dilation=3, exact=True)
+
+
+def test_separable_equals_depthwise_then_pointwise(rng):
+    x = make(rng, (2, 4, 10, 12), np.float64)
+    dw = make(rng, (8, 1, 3, 3), np.float64)
+    pw = make(rng, (5, 8), np.float64)
+    b = make(rng, (5,), np.float64)
+    sep = convx.separable_conv2d(x, dw, pw, b, stride=2, padding=1, padding_mode="reflect")
+    two = convx.pointwise_conv(convx.depthwise_conv2d(x, dw, None, stride=2, padding=1,
+                                                      padding_mode="reflect"), pw, b)
+    np.testing.assert_allclose(sep, two, rtol=1e-12, atol=1e-12)
+
+
+# =============================================================================================
+# pointwise
+
+
+@pytest.mark.parametrize("ndim", [2, 3, 4, 5])
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("w_form", ["2d", "ones"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_pointwise_exact(rng, ndim, layout, w_form, bias):
+    spatial = (5, 3, 4)[: ndim - 2]
+    x = make(rng, (2, 7) + spatial, np.float32, integer=True)
+    w_shape = (9, 7) + ((1,) * len(spatial) if w_form == "ones" else ())
+    w = make(rng, w_shape, np.float32, integer=True)
+    b = make(rng, (9,), np.float32, integer=True) if bias else None
+    check_pointwise(x, w, b, layout=layout, exact=True)
+
+
+@pytest.mark.parametrize("ndim", [2, 3, 4, 5])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_pointwise_random(rng, ndim, dtype, layout):
+    spatial = (6, 5, 3)[: ndim - 2]
+    x = make(rng, (3, 40) + spatial, dtype)
+    w = make(rng, (24, 40), dtype)
+    b = make(rng, (24,), dtype)
+    check_pointwise(x, w, b, layout=layout)
+
+
+@pytest.mark.parametrize("c_in, c_out", [(1, 1), (1, 23), (3, 17), (17, 3), (23, 23), (64, 48)])
+@pytest.mark.parametrize("width", TILE_WIDTHS)
+def test_pointwise_channel_width_edges(rng, c_in, c_out, width):
+    x = make(rng, (2, c_in, 3, width), np.float32, integer=True)
+    w = make(rng, (c_out, c_in), np.float32, integer=True)
+    b = make(rng, (c_out,), np.float32, integer=True)
+    check_pointwise(x, w, b, exact=True)
+    check_pointwise(x, w, b, exact=True, layout="channels_last")
+
+
+def test_pointwise_equals_conv_1x1(rng):
+    x = make(rng, (2, 6, 7, 8), np.float64)
+    w = make(rng, (4, 6, 1, 1), np.float64)
+    b = make(rng, (4,), np.float64)
+    np.testing.assert_allclose(convx.pointwise_conv(x, w, b), convx.conv2d(x, w, b),
+                               rtol=1e-13, atol=1e-13)
+    check_conv(x, w, b)
+
+
+def test_pointwise_2d_input_is_a_matmul(rng):
+    """ndim 2: (N, C_in) -> (N, C_out), the plain x @ w.T + b."""
+    x = make(rng, (11, 5), np.float64)
+    w = make(rng, (3, 5), np.float64)
+    b = make(rng, (3,), np.float64)
+    got = convx.pointwise_conv(x, w, b)
+    assert got.shape == (11, 3)
+    np.testing.assert_allclose(got, x @ w.T + b, rtol=1e-13, atol=1e-13)
+    got_cl = convx.pointwise_conv(x, w, b, layout="channels_last")
+    np.testing.assert_allclose(got_cl, x @ w.T + b, rtol=1e-13, atol=1e-13)

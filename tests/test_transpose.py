@@ -1,0 +1,189 @@
+"""conv_transpose1d/2d/3d against the independent scatter-add reference."""
+
+import numpy as np
+import pytest
+
+import convx
+from helpers import (
+    FLOAT_DTYPES,
+    LAYOUTS,
+    TILE_WIDTHS,
+    check_transpose,
+    layout_shape,
+    make,
+)
+from reference import ref_conv
+
+SPATIAL = {1: (9,), 2: (5, 6), 3: (3, 4, 3)}
+KERNEL = {1: (3,), 2: (3, 2), 3: (2, 3, 2)}
+
+
+def _out_shape_via_helper(x, w, layout, **kw):
+    return tuple(convx.conv_output_shape(layout_shape(x.shape, layout), w.shape, kw.get("stride", 1),
+                                         kw.get("padding", 0), kw.get("dilation", 1),
+                                         kw.get("groups", 1), layout=layout, transposed=True,
+                                         output_padding=kw.get("output_padding", 0)))
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_transpose_stride_dilation_exact(rng, nd, stride, dilation, layout):
+    x = make(rng, (2, 4) + SPATIAL[nd], np.float32, integer=True)
+    w = make(rng, (4, 3) + KERNEL[nd], np.float32, integer=True)
+    b = make(rng, (3,), np.float32, integer=True)
+    kw = dict(stride=stride, padding=1, dilation=dilation)
+    got = check_transpose(x, w, b, layout=layout, exact=True, **kw)
+    assert got.shape == _out_shape_via_helper(x, w, layout, **kw)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("bias", [False, True])
+def test_transpose_random(rng, nd, dtype, layout, bias):
+    x = make(rng, (2, 6) + SPATIAL[nd], dtype)
+    w = make(rng, (6, 5) + KERNEL[nd], dtype)
+    b = make(rng, (5,), dtype) if bias else None
+    kw = dict(stride=2, padding=1, output_padding=1, dilation=1)
+    got = check_transpose(x, w, b, layout=layout, **kw)
+    assert got.shape == _out_shape_via_helper(x, w, layout, **kw)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["int", "per_axis", "pairs", "big"])
+@pytest.mark.parametrize("output_padding", [0, 1, 2])
+def test_transpose_padding_output_padding(rng, nd, padding, output_padding):
+    stride = 3
+    padding = {
+        "int": 1,
+        "per_axis": (0, 2, 1)[:nd],
+        "pairs": [(0, 2), (3, 1), (1, 0)][:nd],
+        "big": 3,
+    }[padding]
+    x = make(rng, (2, 3) + SPATIAL[nd], np.float32, integer=True)
+    w = make(rng, (3, 2) + (3,) * nd, np.float32, integer=True)
+    b = make(rng, (2,), np.float32, integer=True)
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding)
+    got = check_transpose(x, w, b, exact=True, **kw)
+    assert got.shape == _out_shape_via_helper(x, w, "channels_first", **kw)
+    check_transpose(x, w, b, exact=True, layout="channels_last", **kw)
+
+
+@pytest.mark.parametrize("output_padding", [0, 1, 2])
+def test_transpose_output_padding_below_dilation(rng, output_padding):
+    """output_padding < max(stride, dilation): with stride 1 it may go up to dilation - 1."""
+    x = make(rng, (1, 2, 7), np.float32, integer=True)
+    w = make(rng, (2, 3, 3), np.float32, integer=True)
+    check_transpose(x, w, None, stride=1, dilation=3, output_padding=output_padding, exact=True)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("groups", [1, 2, 4])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_transpose_groups_exact(rng, nd, groups, layout):
+    x = make(rng, (2, 8) + SPATIAL[nd], np.float32, integer=True)
+    w = make(rng, (8, 3) + KERNEL[nd], np.float32, integer=True)  # C_out = 3 * groups
+    b = make(rng, (3 * groups,), np.float32, integer=True)
+    got = check_transpose(x, w, b, stride=2, padding=1, output_padding=1, groups=groups,
+                          layout=layout, exact=True)
+    assert from_cf_channels(got, layout) == 3 * groups
+
+
+def from_cf_channels(a, layout):
+    return a.shape[1] if layout == "channels_first" else a.shape[-1]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("groups", [2, 3])
+def test_transpose_groups_dilation_random(rng, dtype, groups):
+    x = make(rng, (2, 3 * groups, 7, 6), dtype)
+    w = make(rng, (3 * groups, 2, 3, 3), dtype)
+    b = make(rng, (2 * groups,), dtype)
+    check_transpose(x, w, b, stride=(2, 3), padding=((1, 2), (2, 0)), output_padding=(1, 2),
+                    groups=groups, dilation=(2, 1))
+
+
+@pytest.mark.parametrize("c_in, c_out", [(1, 1), (3, 17), (17, 3), (23, 23)])
+@pytest.mark.parametrize("width", TILE_WIDTHS)
+def test_transpose_channel_width_edges_2d(rng, c_in, c_out, width):
+    x = make(rng, (1, c_in, 3, width), np.float32, integer=True)
+    w = make(rng, (c_in, c_out, 4, 4), np.float32, integer=True)
+    b = make(rng, (c_out,), np.float32, integer=True)
+    check_transpose(x, w, b, stride=2, padding=1, exact=True)
+    check_transpose(x, w, b, stride=2, padding=1, exact=True, layout="channels_last")
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 7, 13])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_transpose_small_sizes(rng, size, nd):
+    x = make(rng, (2, 3) + (size,) * nd, np.float32, integer=True)
+    for kernel, stride in [(1, 1), (2, 2), (3, 1), (3, 2), (5, 3)]:
+        w = make(rng, (3, 4) + (kernel,) * nd, np.float32, integer=True)
+        check_transpose(x, w, None, stride=stride, exact=True)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_transpose_long_accumulation(rng, dtype):
+    x = make(rng, (1, 96, 8, 9), dtype)
+    w = make(rng, (96, 32, 3, 3), dtype)
+    check_transpose(x, w, None, stride=1, padding=1)
+    check_transpose(x, w, None, stride=2, padding=1, output_padding=1, layout="channels_last")
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_transpose_random_configurations(seed):
+    rng = np.random.default_rng(2000 + seed)
+    nd = int(rng.integers(1, 4))
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c_in = groups * int(rng.integers(1, 4))
+    cog = int(rng.integers(1, 4))
+    kernel = tuple(int(k) for k in rng.integers(1, 5, nd))
+    stride = tuple(int(s) for s in rng.integers(1, 4, nd))
+    dilation = tuple(int(d) for d in rng.integers(1, 4, nd))
+    in_sp = tuple(int(n) for n in rng.integers(1, 7, nd))
+    output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+    pads = []
+    for n, k, s, d, op in zip(in_sp, kernel, stride, dilation, output_padding):
+        full = (n - 1) * s + d * (k - 1) + op + 1
+        before = int(rng.integers(0, full))
+        after = int(rng.integers(0, full - before))
+        pads.append((before, after))
+    integer = bool(rng.integers(0, 2))
+    dtype = FLOAT_DTYPES[int(rng.integers(0, 2))]
+    layout = LAYOUTS[int(rng.integers(0, 2))]
+    x = make(rng, (int(rng.integers(1, 3)), c_in) + in_sp, dtype, integer)
+    w = make(rng, (c_in, cog) + kernel, dtype, integer)
+    b = make(rng, (cog * groups,), dtype, integer) if rng.integers(0, 2) else None
+    kw = dict(stride=stride, padding=pads, output_padding=output_padding, groups=groups,
+              dilation=dilation)
+    got = check_transpose(x, w, b, layout=layout, exact=integer, **kw)
+    assert got.shape == _out_shape_via_helper(x, w, layout, **kw)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_transpose_is_adjoint_of_conv(rng, nd):
+    """<conv(x, w), y> == <x, conv_transpose(y, w)> with the same weight array."""
+    stride, padding, dilation, groups = 2, 1, 2, 2
+    x = make(rng, (2, 4) + (9, 8, 7)[:nd], np.float64)
+    w = make(rng, (6, 2) + (3, 2, 2)[:nd], np.float64)
+    y_shape = ref_conv(x, w, None, stride, padding, dilation, groups).shape
+    y = make(rng, y_shape, np.float64)
+    op = tuple((n + 2 * padding - dilation * (k - 1) - 1) % stride
+               for n, k in zip(x.shape[2:], w.shape[2:]))
+    fwd = getattr(convx, f"conv{nd}d")(x, w, None, stride, padding, dilation, groups)
+    bwd = getattr(convx, f"conv_transpose{nd}d")(y, w, None, stride, padding, op, groups, dilation)
+    assert bwd.shape == x.shape
+    np.testing.assert_allclose(np.vdot(fwd, y), np.vdot(x, bwd), rtol=1e-10)
+
+
+def test_transpose_stride_upsamples_impulse():
+    """A single 1 at input position i with stride s writes the kernel at output i*s."""
+    x = np.zeros((1, 1, 4))
+    x[0, 0, 2] = 1.0
+    w = np.array([[[1.0, 2.0, 3.0]]])
+    y = convx.conv_transpose1d(x, w, stride=3)
+    expected = np.zeros((1, 1, 12))
+    expected[0, 0, 6:9] = [1, 2, 3]
+    np.testing.assert_array_equal(y, expected)
