@@ -7,16 +7,28 @@
 
 #define WNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
-/* Writes row[j] = padded input at width position j (for j < len), stride phase by phase:
- * phase r holds positions r, r + s, r + 2s, ... at phase + r * plen. */
+/* Writes the padded input row at width positions j < len, stride phase by phase: phase r holds
+ * positions r, r + s, r + 2s, ... at phases + r * plen, so each tap reads a contiguous run. */
 static void WNAME(load_padded_row)(const convx_axis *aw, const T *src, int64_t len, int64_t plen,
                                    T *phases) {
     const int64_t s = aw->stride;
     for (int64_t r = 0; r < s; r++) {
         T *dst = phases + r * plen;
-        for (int64_t t = 0, j = r; j < len; t++, j += s) {
-            int64_t i = j - aw->pad;
-            if (i < 0 || i >= aw->in) i = convx_resolve(i, aw->in, aw->mode);
+        const int64_t count = convx_ceil_div(len - r, s); /* positions r + t*s < len */
+        /* t in [lo, hi) reads the input directly at r - pad + t*s */
+        const int64_t lo = CONVX_MIN(count, convx_ceil_div(CONVX_MAX(aw->pad - r, 0), s));
+        const int64_t hi = CONVX_MAX(lo, CONVX_MIN(count, convx_ceil_div(CONVX_MAX(aw->in + aw->pad - r, 0), s)));
+        const T *base = src + (r - aw->pad);
+        for (int64_t t = 0; t < lo; t++) {
+            int64_t i = convx_resolve(r - aw->pad + t * s, aw->in, aw->mode);
+            dst[t] = i < 0 ? (T)0 : src[i];
+        }
+        if (s == 1)
+            memcpy(dst + lo, base + lo, (size_t)(hi - lo) * sizeof(T));
+        else
+            for (int64_t t = lo; t < hi; t++) dst[t] = base[t * s];
+        for (int64_t t = hi; t < count; t++) {
+            int64_t i = convx_resolve(r - aw->pad + t * s, aw->in, aw->mode);
             dst[t] = i < 0 ? (T)0 : src[i];
         }
     }
@@ -37,7 +49,11 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        T *phases = (T *)convx_alloc((size_t)(plen * s) * sizeof(T));
+        /* tap_start[kw]: where tap kw starts in the phases (phase (kw*d) % s, offset (kw*d) / s). */
+        int64_t *tap_start = (int64_t *)convx_alloc((size_t)k2 * sizeof(int64_t) + (size_t)(plen * s) * sizeof(T));
+        T *phases = tap_start ? (T *)(tap_start + k2) : NULL;
+        for (int64_t kw = 0; phases && kw < k2; kw++)
+            tap_start[kw] = (kw * ax[2].dilation % s) * plen + kw * ax[2].dilation / s;
         if (!phases) {
 #pragma omp critical(convx_failed)
             failed = 1;
@@ -63,14 +79,13 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
                     for (int64_t m = 0; m < M; m++) {
                         const T *wt = w + (c * M + m) * taps + (kd * k1 + kh) * k2;
                         for (int64_t kw = 0; kw < k2; kw++) {
-                            const int64_t off = kw * ax[2].dilation;
-                            kt->KT_AXPY(out2, wt[kw], phases + (off % s) * plen + off / s, yrow + m * P);
+                            kt->KT_AXPY(out2, wt[kw], phases + tap_start[kw], yrow + m * P);
                         }
                     }
                 }
             }
         }
-        convx_free(phases);
+        convx_free(tap_start);
     }
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
@@ -103,22 +118,34 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
         for (int64_t task = 0; task < tasks; task++) {
             if (M > 1 && !expanded) continue;
             const int64_t oh = task % out1, od = (task / out1) % out0, n = task / (out1 * out0);
-            for (int64_t ow = 0; ow < out2; ow++) {
-                T *yp = y + (((n * out0 + od) * out1 + oh) * out2 + ow) * Cout;
-                for (int64_t co = 0; co < Cout; co++) yp[co] = bias ? bias[co] : (T)0;
-                for (int64_t t = 0; t < taps; t++) {
-                    const int64_t kd = t / (k1 * k2), kh = (t / k2) % k1, kw = t % k2;
-                    const int64_t id = convx_axis_tap(&ax[0], od, kd);
+            T *yrow = y + ((n * out0 + od) * out1 + oh) * out2 * Cout;
+            for (int64_t ow = 0; ow < out2; ow++)
+                for (int64_t co = 0; co < Cout; co++) yrow[ow * Cout + co] = bias ? bias[co] : (T)0;
+            for (int64_t kd = 0; kd < ax[0].kernel; kd++) {
+                const int64_t id = convx_axis_tap(&ax[0], od, kd);
+                if (id < 0) continue;
+                for (int64_t kh = 0; kh < k1; kh++) {
                     const int64_t ih = convx_axis_tap(&ax[1], oh, kh);
-                    const int64_t iw = convx_axis_tap(&ax[2], ow, kw);
-                    if (id < 0 || ih < 0 || iw < 0) continue;
-                    const T *xp = x + n * Pin * C + ((id * in1 + ih) * in2 + iw) * C;
-                    if (M > 1) {
-                        for (int64_t c = 0; c < C; c++)
-                            for (int64_t m = 0; m < M; m++) expanded[c * M + m] = xp[c];
-                        xp = expanded;
+                    if (ih < 0) continue;
+                    const T *xrow = x + n * Pin * C + (id * in1 + ih) * in2 * C;
+                    for (int64_t kw = 0; kw < k2; kw++) {
+                        const T *wtap = wt + ((kd * k1 + kh) * k2 + kw) * Cout;
+                        int64_t lo, hi;
+                        convx_axis_interior(&ax[2], kw, &lo, &hi);
+                        const int64_t shift = kw * ax[2].dilation - ax[2].pad;
+                        for (int64_t ow = 0; ow < out2; ow++) {
+                            const int64_t iw = (ow >= lo && ow < hi) ? ow * ax[2].stride + shift
+                                                                      : convx_axis_tap(&ax[2], ow, kw);
+                            if (iw < 0) continue;
+                            const T *xp = xrow + iw * C;
+                            if (M > 1) {
+                                for (int64_t c = 0; c < C; c++)
+                                    for (int64_t m = 0; m < M; m++) expanded[c * M + m] = xp[c];
+                                xp = expanded;
+                            }
+                            kt->KT_VMLA(Cout, wtap, xp, yrow + ow * Cout);
+                        }
                     }
-                    kt->KT_VMLA(Cout, wt + t * Cout, xp, yp);
                 }
             }
         }

@@ -9,6 +9,7 @@
 #endif
 
 #define ISA avx2
+#define VBYTES 32
 
 #define T float
 #define SFX f32

@@ -3,6 +3,7 @@
 #include "kernels.h"
 
 #define ISA generic
+#define VBYTES 16
 
 #define T float
 #define SFX f32
