@@ -1,0 +1,88 @@
+"""Both kernel paths: the portable kernels (CONVX_ISA=generic, run in a subprocess because the
+kernel table is chosen at import) and the ones chosen for this CPU must both match the reference
+bit for bit on integer-valued float32 data, for every algorithm and layout."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import convx
+from reference import ref_conv, ref_conv_transpose, resolve_padding
+
+# (name, function, weight shape, keyword arguments); the input is (2, 6, *spatial).
+CASES = [
+    ("dense 3x3", "conv2d", (5, 6, 3, 3), dict(padding=1)),
+    ("dense stride 2 dilation 2 reflect", "conv2d", (9, 6, 3, 3), dict(stride=2, dilation=2, padding=2,
+                                                                   padding_mode="reflect")),
+    ("grouped circular", "conv2d", (4, 3, 2, 3), dict(groups=2, padding=(1, 2), padding_mode="circular")),
+    ("depthwise M=2 stride 2", "conv2d", (12, 1, 3, 3), dict(groups=6, stride=2, padding="same")),
+    ("depthwise replicate", "conv2d", (6, 1, 5, 5), dict(groups=6, padding=3, padding_mode="replicate")),
+    ("1-D causal dilation 4", "conv1d", (7, 6, 2), dict(padding="causal", dilation=4)),
+    ("3-D", "conv3d", (3, 6, 2, 3, 2), dict(padding=1, stride=(1, 2, 1))),
+    ("transposed", "conv_transpose2d", (6, 4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+]
+SPATIAL = {"conv1d": (17,), "conv2d": (9, 11), "conv3d": (5, 6, 7), "conv_transpose2d": (5, 6)}
+
+SCRIPT = """
+import sys, numpy as np, convx
+assert convx.get_config()["kernels"] == "generic", convx.get_config()
+data = np.load(sys.argv[1], allow_pickle=True)
+results = {}
+for i, (name, fn, wshape, kwargs) in enumerate(data["cases"]):
+    for layout in ("channels_first", "channels_last"):
+        x = data[f"x{i}_{layout}"]
+        results[f"{i}_{layout}"] = getattr(convx, fn)(x, data[f"w{i}"], data[f"b{i}"], layout=layout, **kwargs)
+np.savez(sys.argv[2], **results)
+"""
+
+
+def _inputs(rng):
+    arrays = {"cases": np.array(CASES, dtype=object)}
+    for i, (_, fn, wshape, _) in enumerate(CASES):
+        x = rng.integers(-3, 4, (2, 6, *SPATIAL[fn])).astype(np.float32)
+        arrays[f"x{i}_channels_first"] = x
+        arrays[f"x{i}_channels_last"] = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+        arrays[f"w{i}"] = rng.integers(-3, 4, wshape).astype(np.float32)
+        out_channels = wshape[1] if fn.startswith("conv_transpose") else wshape[0]
+        arrays[f"b{i}"] = rng.integers(-3, 4, out_channels).astype(np.float32)
+    return arrays
+
+
+def _reference(fn, x, w, b, kwargs):
+    stride, dilation = kwargs.get("stride", 1), kwargs.get("dilation", 1)
+    if fn.startswith("conv_transpose"):
+        return ref_conv_transpose(x, w, b, stride, kwargs["padding"], kwargs["output_padding"], 1, dilation)
+    pads = resolve_padding(kwargs.get("padding", 0), x.shape[2:], w.shape[2:], stride, dilation)
+    return ref_conv(x, w, b, stride, pads, dilation, kwargs.get("groups", 1), kwargs.get("padding_mode", "zeros"))
+
+
+def test_generic_and_native_kernels_match_reference_exactly(tmp_path):
+    rng = np.random.default_rng(2026)
+    arrays = _inputs(rng)
+    np.savez(tmp_path / "inputs.npz", **arrays)
+    env = dict(os.environ, CONVX_ISA="generic")
+    subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz")],
+                   env=env, check=True, timeout=300)
+    generic = np.load(tmp_path / "out.npz")
+    for i, (name, fn, _, kwargs) in enumerate(CASES):
+        x, w, b = arrays[f"x{i}_channels_first"], arrays[f"w{i}"], arrays[f"b{i}"]
+        expected = _reference(fn, x, w, b, kwargs).astype(np.float32)
+        for layout in ("channels_first", "channels_last"):
+            native = getattr(convx, fn)(arrays[f"x{i}_{layout}"], w, b, layout=layout, **kwargs)
+            if layout == "channels_last":
+                native = np.moveaxis(native, -1, 1)
+            portable = generic[f"{i}_{layout}"]
+            if layout == "channels_last":
+                portable = np.moveaxis(portable, -1, 1)
+            np.testing.assert_array_equal(native, expected, err_msg=f"{name}, {layout}, native kernels")
+            np.testing.assert_array_equal(portable, expected, err_msg=f"{name}, {layout}, generic kernels")
+
+
+def test_kernel_choice_follows_cpu_and_environment():
+    config = convx.get_config()
+    features = config["cpu_features"].split()
+    if os.environ.get("CONVX_ISA") == "generic" or not {"avx2", "fma"} <= set(features):
+        assert config["kernels"] == "generic"
+    else:
+        assert config["kernels"] == "avx2_fma"
