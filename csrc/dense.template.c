@@ -57,6 +57,8 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
         const int64_t kd = t / (k1 * k2), kh = (t / k2) % k1, kw = t % k2;
         const T *chan = x + n * sx.n + (g * cin_g + ci) * sx.c;
         int64_t lo = 0, hi = 0, shift = 0;
+        /* Interior taps of a stride-1 channels-first row are one contiguous run of the input. */
+        const int contiguous = sx.sp == 1 && ax[2].stride == 1;
         if (!d->transposed) {
             convx_axis_interior(&ax[2], kw, &lo, &hi);
             shift = kw * ax[2].dilation - ax[2].pad;
@@ -66,24 +68,24 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
             const int64_t ow0 = p % out2, oh = (p / out2) % out1, od = p / (out2 * out1);
             const int64_t run = CONVX_MIN(out2 - ow0, np - q);
             const int64_t id = convx_axis_tap(&ax[0], od, kd), ih = convx_axis_tap(&ax[1], oh, kh);
-            T *dst = bbuf + (q / nr) * panel_stride + kk * nr + q % nr;
-            int64_t j = q % nr;
             const T *row = (id < 0 || ih < 0) ? NULL : chan + (id * in1 + ih) * in2 * sx.sp;
-            for (int64_t ow = ow0; ow < ow0 + run; ow++) {
-                T v = 0;
-                if (row) {
-                    if (ow >= lo && ow < hi) {
-                        v = row[(ow * ax[2].stride + shift) * sx.sp];
-                    } else {
-                        int64_t iw = convx_axis_tap(&ax[2], ow, kw);
-                        if (iw >= 0) v = row[iw * sx.sp];
+            /* Copy the run chunk by chunk, each chunk ending at a panel boundary. */
+            for (int64_t ow = ow0, qq = q; ow < ow0 + run;) {
+                const int64_t j = qq % nr, chunk = CONVX_MIN(nr - j, ow0 + run - ow);
+                T *dst = bbuf + (qq / nr) * panel_stride + kk * nr + j;
+                if (!row) {
+                    for (int64_t e = 0; e < chunk; e++) dst[e] = 0;
+                } else if (contiguous && ow >= lo && ow + chunk <= hi) {
+                    memcpy(dst, row + ow + shift, (size_t)chunk * sizeof(T));
+                } else {
+                    for (int64_t e = 0; e < chunk; e++) {
+                        const int64_t o = ow + e;
+                        const int64_t iw = (o >= lo && o < hi) ? o * ax[2].stride + shift : convx_axis_tap(&ax[2], o, kw);
+                        dst[e] = iw < 0 ? (T)0 : row[iw * sx.sp];
                     }
                 }
-                *dst++ = v;
-                if (++j == nr) {
-                    j = 0;
-                    dst += panel_stride - nr;
-                }
+                ow += chunk;
+                qq += chunk;
             }
             q += run;
             p += run;

@@ -14,11 +14,11 @@ static int valid_descriptor(const convx_conv_desc *d) {
     return 1;
 }
 
-/* Fewer threads for small problems, where waking a team costs more than it saves. */
+/* One thread for small problems, where waking a team costs more than it saves. */
 static int choose_threads(const convx_conv_desc *d, int requested) {
-    double work = (double)d->batch * (double)d->out_channels * (double)(d->in_channels / d->groups + 1);
-    for (int i = 0; i < CONVX_MAX_SPATIAL; i++) work *= (double)d->out_size[i] * (double)d->kernel[i];
-    if (requested < 1 || work < 65536.0) return 1;
+    double macs = (double)d->batch * (double)d->out_channels * (double)(d->in_channels / d->groups + 1);
+    for (int i = 0; i < CONVX_MAX_SPATIAL; i++) macs *= (double)d->out_size[i] * (double)d->kernel[i];
+    if (requested < 1 || macs < (double)(1 << 20)) return 1;
     return requested;
 }
 

@@ -28,6 +28,14 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
             for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
         }
     }
+    if (cs_c == 1 && nr == NR) { /* full-width tile over contiguous pixels: store vectors */
+        for (int r = 0; r < mr; r++) {
+            KNAME(vec) *row = (KNAME(vec) *)(c + r * rs_c);
+            const T start = bias ? bias[r] : (T)0;
+            for (int v = 0; v < NV; v++) row[v] = (accumulate ? row[v] : (KNAME(vec)){0} + start) + acc[r][v];
+        }
+        return;
+    }
     T tile[MR][NR];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) *(KNAME(vec) *)&tile[r][v * (VBYTES / (int)sizeof(T))] = acc[r][v];

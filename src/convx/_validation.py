@@ -45,7 +45,7 @@ def as_index(value: object) -> int | None:
 
 def int_tuple(value: object, nd: int, fname: str, param: str, minimum: int) -> tuple[int, ...]:
     """An int or one int per spatial axis, each >= minimum, as an nd-tuple."""
-    must = f"{'positive' if minimum == 1 else 'non-negative'} integers (an int or {nd} ints)"
+    must = f"{'positive' if minimum == 1 else 'non-negative'} integers (an int or one per spatial axis: {nd})"
     single = as_index(value)
     if single is not None:
         values: tuple[int | None, ...] = (single,) * nd
@@ -61,7 +61,7 @@ def int_tuple(value: object, nd: int, fname: str, param: str, minimum: int) -> t
     if any(v < minimum for v in values):  # type: ignore[operator]
         fail(ValueError, fname, param, must, describe(value))
     if any(v > MAX_SIZE for v in values):  # type: ignore[operator]
-        fail(ValueError, fname, param, f"at most 2**62", describe(value))
+        fail(ValueError, fname, param, "at most 2**62", describe(value))
     return values  # type: ignore[return-value]
 
 
@@ -85,7 +85,7 @@ def choice(value: object, options: tuple[str, ...], fname: str, param: str) -> s
 
 def as_array(value: object, fname: str, param: str) -> np.ndarray:
     """The value as an ndarray of real numbers (no copy when it already is one)."""
-    must = "an array of real numbers (floating point, integer or bool)"
+    must = "an array of real numbers (float16/32/64, integer or bool)"
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:
@@ -93,7 +93,7 @@ def as_array(value: object, fname: str, param: str) -> np.ndarray:
                         f"which NumPy cannot turn into an array ({exc}).") from None
     kind = arr.dtype.kind
     if kind not in "biuf" or (kind == "f" and arr.dtype.itemsize > 8):
-        fail(TypeError, fname, param, must + " (float16/32/64)", f"dtype {arr.dtype}")
+        fail(TypeError, fname, param, must, f"an array of dtype {arr.dtype}")
     return arr
 
 
