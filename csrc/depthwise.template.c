@@ -1,34 +1,46 @@
 /* Depthwise convolution (groups == in_channels, any depth multiplier M) for one element type.
  * Memory-bound, so it streams rows instead of packing a GEMM operand:
- *  - channels-first: each output row accumulates whole padded input rows (split into stride
- *    phases so every tap is a contiguous axpy along the width);
- *  - channels-last: each output pixel accumulates whole channel vectors (vmla along channels).
- * The including file defines T, SFX, KT_AXPY, KT_VMLA. */
+ *  - channels-first: each output row is one dw_rows kernel call over pointers into padded input
+ *    rows (split into stride phases so every tap reads a contiguous run);
+ *  - channels-last: each output pixel is one dw_channels call over pointers to input pixels.
+ * The including file defines T, SFX, KT_DW_ROWS, KT_DW_CHANNELS. */
 
 #define WNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
-/* Writes the padded input row at width positions j < len, stride phase by phase: phase r holds
- * positions r, r + s, r + 2s, ... at phases + r * plen, so each tap reads a contiguous run. */
-static void WNAME(load_padded_row)(const convx_axis *aw, const T *src, int64_t len, int64_t plen,
-                                   T *phases) {
+/* How the padded width axis splits into stride phases: phase r holds padded positions
+ * r, r + s, r + 2s, ... (count[r] of them), of which [lo[r], hi[r]) read the input directly. */
+typedef struct {
+    int64_t len, plen;
+    int64_t *count, *lo, *hi; /* stride entries each */
+} WNAME(row_phases);
+
+static void WNAME(plan_row_phases)(const convx_axis *aw, WNAME(row_phases) *ph) {
     const int64_t s = aw->stride;
+    ph->len = (aw->out - 1) * s + (aw->kernel - 1) * aw->dilation + 1;
+    ph->plen = convx_ceil_div(ph->len, s);
     for (int64_t r = 0; r < s; r++) {
-        T *dst = phases + r * plen;
-        const int64_t count = convx_ceil_div(len - r, s); /* positions r + t*s < len */
-        /* t in [lo, hi) reads the input directly at r - pad + t*s */
-        const int64_t lo = CONVX_MIN(count, convx_ceil_div(CONVX_MAX(aw->pad - r, 0), s));
-        const int64_t hi = CONVX_MAX(lo, CONVX_MIN(count, convx_ceil_div(CONVX_MAX(aw->in + aw->pad - r, 0), s)));
-        const T *base = src + (r - aw->pad);
+        ph->count[r] = convx_ceil_div(ph->len - r, s);
+        ph->lo[r] = CONVX_MIN(ph->count[r], convx_ceil_div(CONVX_MAX(aw->pad - r, 0), s));
+        ph->hi[r] = CONVX_MAX(ph->lo[r], CONVX_MIN(ph->count[r], convx_ceil_div(CONVX_MAX(aw->in + aw->pad - r, 0), s)));
+    }
+}
+
+/* Writes one input row, padded along the width and split into stride phases (phase r at
+ * dst + r * plen), so every tap reads a contiguous run. */
+static void WNAME(load_padded_row)(const convx_axis *aw, const WNAME(row_phases) *ph, const T *src, T *dst) {
+    const int64_t s = aw->stride;
+    for (int64_t r = 0; r < s; r++, dst += ph->plen) {
+        const int64_t lo = ph->lo[r], hi = ph->hi[r], first = r - aw->pad;
         for (int64_t t = 0; t < lo; t++) {
-            int64_t i = convx_resolve(r - aw->pad + t * s, aw->in, aw->mode);
+            const int64_t i = convx_resolve(first + t * s, aw->in, aw->mode);
             dst[t] = i < 0 ? (T)0 : src[i];
         }
         if (s == 1)
-            memcpy(dst + lo, base + lo, (size_t)(hi - lo) * sizeof(T));
+            memcpy(dst + lo, src + first + lo, (size_t)(hi - lo) * sizeof(T));
         else
-            for (int64_t t = lo; t < hi; t++) dst[t] = base[t * s];
-        for (int64_t t = hi; t < count; t++) {
-            int64_t i = convx_resolve(r - aw->pad + t * s, aw->in, aw->mode);
+            for (int64_t t = lo; t < hi; t++) dst[t] = src[first + t * s];
+        for (int64_t t = hi; t < ph->count[r]; t++) {
+            const int64_t i = convx_resolve(first + t * s, aw->in, aw->mode);
             dst[t] = i < 0 ? (T)0 : src[i];
         }
     }
@@ -40,53 +52,78 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
     const convx_kernel_table *kt = convx_kernels();
     const int64_t C = d->in_channels, M = d->out_channels / C;
     const int64_t k0 = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0 * k1 * k2;
-    const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out;
-    const int64_t Pin = ax[0].in * ax[1].in * ax[2].in, P = out0 * out1 * out2;
-    const int64_t s = ax[2].stride, len = (out2 - 1) * s + (k2 - 1) * ax[2].dilation + 1;
-    const int64_t plen = convx_ceil_div(len, s);
-    const int64_t tasks = d->batch * C * out0 * out1;
+    const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in;
+    const int64_t Pin = ax[0].in * in1 * ax[2].in, P = out0 * out1 * out2, s = ax[2].stride;
+    int64_t *phase_info = (int64_t *)convx_alloc((size_t)(3 * s) * sizeof(int64_t));
+    if (!phase_info) return CONVX_ERR_NO_MEMORY;
+    WNAME(row_phases) ph = {0, 0, phase_info, phase_info + s, phase_info + 2 * s};
+    WNAME(plan_row_phases)(&ax[2], &ph);
+    const int64_t row_size = ph.plen * s;
+    /* Tasks are blocks of output rows of one (n, c, od) plane: enough blocks to feed every thread. */
+    const int64_t planes = d->batch * C * out0;
+    const int64_t blocks = CONVX_MIN(out1, CONVX_MAX(1, convx_ceil_div(8 * (int64_t)num_threads, planes)));
+    const int64_t rows_per_block = convx_ceil_div(out1, blocks), tasks = planes * blocks;
+    /* A thread keeps the last padded input rows it built: 2 * k0 * k1 slots, so a row needed
+     * again by the next output row is reused and every row needed now has a slot. */
+    const int64_t slots = 2 * k0 * k1;
+    const size_t scratch = (size_t)(k2 + taps + 2 * slots) * sizeof(int64_t) + (size_t)((slots + 1) * row_size) * sizeof(T);
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        /* tap_start[kw]: where tap kw starts in the phases (phase (kw*d) % s, offset (kw*d) / s). */
-        int64_t *tap_start = (int64_t *)convx_alloc((size_t)k2 * sizeof(int64_t) + (size_t)(plen * s) * sizeof(T));
-        T *phases = tap_start ? (T *)(tap_start + k2) : NULL;
-        for (int64_t kw = 0; phases && kw < k2; kw++)
-            tap_start[kw] = (kw * ax[2].dilation % s) * plen + kw * ax[2].dilation / s;
-        if (!phases) {
+        int64_t *tap_start = (int64_t *)convx_alloc(scratch);
+        const T **rows = tap_start ? (const T **)(tap_start + k2) : NULL;
+        int64_t *slot_row = rows ? (int64_t *)(rows + taps) : NULL, *slot_used = slot_row ? slot_row + slots : NULL;
+        T *padded = slot_used ? (T *)(slot_used + slots) : NULL, *zero_row = padded ? padded + slots * row_size : NULL;
+        if (!tap_start) {
 #pragma omp critical(convx_failed)
             failed = 1;
+        } else {
+            /* Tap kw starts in phase (kw*d) % s at offset (kw*d) / s. */
+            for (int64_t kw = 0; kw < k2; kw++)
+                tap_start[kw] = (kw * ax[2].dilation % s) * ph.plen + kw * ax[2].dilation / s;
+            for (int64_t i = 0; i < row_size; i++) zero_row[i] = 0;
         }
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
-            if (!phases) continue;
-            const int64_t oh = task % out1, od = (task / out1) % out0;
-            const int64_t c = (task / (out1 * out0)) % C, n = task / (out1 * out0 * C);
+            if (!tap_start) continue;
+            const int64_t block = task % blocks, plane = task / blocks;
+            const int64_t od = plane % out0, c = (plane / out0) % C, n = plane / (out0 * C);
             const T *chan = x + (n * C + c) * Pin;
-            T *yrow = y + (n * C * M + c * M) * P + (od * out1 + oh) * out2;
-            for (int64_t m = 0; m < M; m++) {
-                T start = bias ? bias[c * M + m] : (T)0;
-                for (int64_t ow = 0; ow < out2; ow++) yrow[m * P + ow] = start;
-            }
-            for (int64_t kd = 0; kd < k0; kd++) {
-                const int64_t id = convx_axis_tap(&ax[0], od, kd);
-                if (id < 0) continue;
-                for (int64_t kh = 0; kh < k1; kh++) {
-                    const int64_t ih = convx_axis_tap(&ax[1], oh, kh);
-                    if (ih < 0) continue;
-                    WNAME(load_padded_row)(&ax[2], chan + (id * ax[1].in + ih) * ax[2].in, len, plen, phases);
-                    for (int64_t m = 0; m < M; m++) {
-                        const T *wt = w + (c * M + m) * taps + (kd * k1 + kh) * k2;
-                        for (int64_t kw = 0; kw < k2; kw++) {
-                            kt->KT_AXPY(out2, wt[kw], phases + tap_start[kw], yrow + m * P);
+            int64_t victim = 0;
+            for (int64_t i = 0; i < slots; i++) slot_row[i] = -1;
+            for (int64_t oh = block * rows_per_block; oh < CONVX_MIN(out1, (block + 1) * rows_per_block); oh++) {
+                for (int64_t i = 0; i < slots; i++) slot_used[i] = 0;
+                for (int64_t kd = 0; kd < k0; kd++) {
+                    const int64_t id = convx_axis_tap(&ax[0], od, kd);
+                    for (int64_t kh = 0; kh < k1; kh++) {
+                        const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
+                        const T *row = zero_row;
+                        if (ih >= 0) {
+                            const int64_t key = id * in1 + ih;
+                            int64_t slot = 0;
+                            while (slot < slots && slot_row[slot] != key) slot++;
+                            if (slot == slots) { /* not built yet: take a slot this output row does not use */
+                                while (slot_used[victim]) victim = (victim + 1) % slots;
+                                slot = victim;
+                                slot_row[slot] = key;
+                                WNAME(load_padded_row)(&ax[2], &ph, chan + key * ax[2].in, padded + slot * row_size);
+                            }
+                            slot_used[slot] = 1;
+                            row = padded + slot * row_size;
                         }
+                        for (int64_t kw = 0; kw < k2; kw++) rows[(kd * k1 + kh) * k2 + kw] = row + tap_start[kw];
                     }
                 }
+                T *yrow = y + (n * C * M + c * M) * P + (od * out1 + oh) * out2;
+                for (int64_t m = 0; m < M; m++)
+                    kt->KT_DW_ROWS(out2, taps, rows, w + (c * M + m) * taps, bias ? bias[c * M + m] : (T)0,
+                                   yrow + m * P);
             }
         }
         convx_free(tap_start);
     }
+    convx_free(phase_info);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
@@ -95,7 +132,7 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
                                                    int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t C = d->in_channels, Cout = d->out_channels, M = Cout / C;
-    const int64_t k1 = ax[1].kernel, k2 = ax[2].kernel, taps = ax[0].kernel * k1 * k2;
+    const int64_t k0 = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0 * k1 * k2;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out;
     const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     const int64_t tasks = d->batch * out0 * out1;
@@ -104,52 +141,51 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
     if (!wt) return CONVX_ERR_NO_MEMORY;
     for (int64_t co = 0; co < Cout; co++)
         for (int64_t t = 0; t < taps; t++) wt[t * Cout + co] = w[co * taps + t];
+    /* Per thread: rows[taps], row_base[k0*k1], a zero pixel, and with M > 1 each tap's input
+     * pixel with every channel repeated M times (to line up with the outputs). */
+    const size_t scratch = (size_t)(taps + k0 * k1) * sizeof(T *) + (size_t)(Cout + (M > 1 ? taps * Cout : 0)) * sizeof(T);
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        /* With M > 1 each input channel is repeated M times to line up with the outputs. */
-        T *expanded = M > 1 ? (T *)convx_alloc((size_t)Cout * sizeof(T)) : NULL;
-        if (M > 1 && !expanded) {
+        const T **rows = (const T **)convx_alloc(scratch);
+        const T **row_base = rows ? rows + taps : NULL;
+        T *zero = rows ? (T *)(row_base + k0 * k1) : NULL, *expanded = zero ? zero + Cout : NULL;
+        if (!rows) {
 #pragma omp critical(convx_failed)
             failed = 1;
+        } else {
+            for (int64_t co = 0; co < Cout; co++) zero[co] = 0;
         }
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
-            if (M > 1 && !expanded) continue;
+            if (!rows) continue;
             const int64_t oh = task % out1, od = (task / out1) % out0, n = task / (out1 * out0);
-            T *yrow = y + ((n * out0 + od) * out1 + oh) * out2 * Cout;
-            for (int64_t ow = 0; ow < out2; ow++)
-                for (int64_t co = 0; co < Cout; co++) yrow[ow * Cout + co] = bias ? bias[co] : (T)0;
-            for (int64_t kd = 0; kd < ax[0].kernel; kd++) {
+            for (int64_t kd = 0; kd < k0; kd++) {
                 const int64_t id = convx_axis_tap(&ax[0], od, kd);
-                if (id < 0) continue;
                 for (int64_t kh = 0; kh < k1; kh++) {
-                    const int64_t ih = convx_axis_tap(&ax[1], oh, kh);
-                    if (ih < 0) continue;
-                    const T *xrow = x + n * Pin * C + (id * in1 + ih) * in2 * C;
-                    for (int64_t kw = 0; kw < k2; kw++) {
-                        const T *wtap = wt + ((kd * k1 + kh) * k2 + kw) * Cout;
-                        int64_t lo, hi;
-                        convx_axis_interior(&ax[2], kw, &lo, &hi);
-                        const int64_t shift = kw * ax[2].dilation - ax[2].pad;
-                        for (int64_t ow = 0; ow < out2; ow++) {
-                            const int64_t iw = (ow >= lo && ow < hi) ? ow * ax[2].stride + shift
-                                                                      : convx_axis_tap(&ax[2], ow, kw);
-                            if (iw < 0) continue;
-                            const T *xp = xrow + iw * C;
-                            if (M > 1) {
-                                for (int64_t c = 0; c < C; c++)
-                                    for (int64_t m = 0; m < M; m++) expanded[c * M + m] = xp[c];
-                                xp = expanded;
-                            }
-                            kt->KT_VMLA(Cout, wtap, xp, yrow + ow * Cout);
+                    const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
+                    row_base[kd * k1 + kh] = ih < 0 ? NULL : x + n * Pin * C + (id * in1 + ih) * in2 * C;
+                }
+            }
+            T *yrow = y + ((n * out0 + od) * out1 + oh) * out2 * Cout;
+            for (int64_t ow = 0; ow < out2; ow++) {
+                for (int64_t kw = 0; kw < k2; kw++) {
+                    const int64_t iw = convx_axis_tap(&ax[2], ow, kw);
+                    for (int64_t r = 0; r < k0 * k1; r++) {
+                        const int64_t t = r * k2 + kw;
+                        rows[t] = (row_base[r] && iw >= 0) ? row_base[r] + iw * C : zero;
+                        if (M > 1) {
+                            T *e = expanded + t * Cout;
+                            for (int64_t co = 0; co < Cout; co++) e[co] = rows[t][co / M];
+                            rows[t] = e;
                         }
                     }
                 }
+                kt->KT_DW_CHANNELS(Cout, taps, rows, wt, bias, yrow + ow * Cout);
             }
         }
-        convx_free(expanded);
+        convx_free((void *)rows);
     }
     convx_free(wt);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;

@@ -225,3 +225,129 @@ def random_conv_config(rng, nd, *, max_channels=6, max_kernel=4, max_stride=3, m
         groups=groups,
         padding_mode=mode,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# one representative call per public function family (for API, error and thread tests)
+
+FAMILIES = [
+    "conv1d", "conv2d", "conv3d",
+    "depthwise_conv1d", "depthwise_conv2d",
+    "separable_conv1d", "separable_conv2d",
+    "pointwise_conv",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+]
+CONV_FAMILIES = ["conv1d", "conv2d", "conv3d"]
+TRANSPOSE_FAMILIES = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+STRIDED_FAMILIES = [f for f in FAMILIES if f != "pointwise_conv"]
+MODE_FAMILIES = [f for f in STRIDED_FAMILIES if not f.startswith("conv_transpose")]
+
+
+def family_nd(name):
+    return 2 if name == "pointwise_conv" else int(name[-2])
+
+
+class Case:
+    """One convx call: ``fn(*args, **kwargs)`` with its float64 reference.
+
+    ``args`` are the array arguments in order (input, weight(s), bias) already in ``layout``;
+    ``names`` are their parameter names; ``reference(*args)`` recomputes the expected result
+    (float64, in ``layout``) for any replacement arrays of the same shapes.
+    """
+
+    def __init__(self, name, args, names, kwargs, ref_cf, layout):
+        self.name = name
+        self.fn = getattr(convx, name)
+        self.args = list(args)
+        self.names = list(names)
+        self.kwargs = dict(kwargs)
+        self._ref_cf = ref_cf
+        self.layout = layout
+
+    def __call__(self, *args, **kwargs):
+        args = list(args) if args else self.args
+        return self.fn(*args, **{**self.kwargs, **kwargs})
+
+    def reference(self, *args):
+        args = list(args) if args else self.args
+        x = np.asarray(args[0], dtype=np.float64)
+        if self.layout == "channels_last":
+            x = np.moveaxis(x, -1, 1)
+        out = self._ref_cf(x, *[None if a is None else np.asarray(a, dtype=np.float64)
+                                for a in args[1:]])
+        if self.layout == "channels_last":
+            out = np.moveaxis(out, 1, -1)
+        return out
+
+    def result_dtype(self):
+        return expected_dtype(*self.args)
+
+    def __repr__(self):
+        return f"Case({self.name}, shapes={[None if a is None else a.shape for a in self.args]})"
+
+
+def make_case(name, rng, dtype=np.float32, integer=True, layout="channels_first", n_batch=2,
+              c_in=3, bias=True):
+    """A representative, non-trivial call of the public function ``name``."""
+    nd = family_nd(name)
+    spatial = {1: (13,), 2: (7, 9), 3: (5, 6, 4)}[nd]
+    kernel = {1: (3,), 2: (3, 2), 3: (2, 3, 2)}[nd]
+    x = make(rng, (n_batch, c_in) + spatial, dtype, integer)
+    if name.startswith("conv_transpose"):
+        c_out = 4
+        w = make(rng, (c_in, c_out) + kernel, dtype, integer)
+        kwargs = dict(stride=2, padding=1, output_padding=1, dilation=1)
+        names = ["input", "weight", "bias"]
+        weights = [w]
+
+        def ref(x, w, b):
+            return ref_conv_transpose(x, w, b, 2, 1, 1, 1, 1)
+    elif name.startswith("conv"):
+        c_out = 4
+        w = make(rng, (c_out, c_in) + kernel, dtype, integer)
+        kwargs = dict(stride=2, padding=1, dilation=1)
+        if nd == 1:
+            kwargs = dict(stride=1, padding="same", dilation=2, padding_mode="reflect")
+        names = ["input", "weight", "bias"]
+        weights = [w]
+
+        def ref(x, w, b):
+            pads = resolve_padding(kwargs["padding"], x.shape[2:], w.shape[2:], kwargs["stride"],
+                                   kwargs["dilation"])
+            return ref_conv(x, w, b, kwargs["stride"], pads, kwargs["dilation"], 1,
+                            kwargs.get("padding_mode", "zeros"))
+    elif name.startswith("depthwise"):
+        c_out = 2 * c_in
+        w = make(rng, (c_out, 1) + kernel, dtype, integer)
+        kwargs = dict(stride=1, padding=1, dilation=2, padding_mode="replicate")
+        names = ["input", "weight", "bias"]
+        weights = [w]
+
+        def ref(x, w, b):
+            return ref_conv(x, w, b, 1, 1, 2, x.shape[1], "replicate")
+    elif name.startswith("separable"):
+        c_out = 5
+        dw = make(rng, (2 * c_in, 1) + kernel, dtype, integer)
+        pw = make(rng, (c_out, 2 * c_in) + (1,) * nd, dtype, integer)
+        kwargs = dict(stride=2, padding="same", dilation=1)
+        names = ["input", "depthwise_weight", "pointwise_weight", "bias"]
+        weights = [dw, pw]
+
+        def ref(x, dw, pw, b):
+            pads = resolve_padding("same", x.shape[2:], dw.shape[2:], 2, 1)
+            return ref_separable(x, dw, pw, b, 2, pads, 1, "zeros")
+    elif name == "pointwise_conv":
+        c_out = 4
+        w = make(rng, (c_out, c_in), dtype, integer)
+        kwargs = {}
+        names = ["input", "weight", "bias"]
+        weights = [w]
+
+        def ref(x, w, b):
+            return ref_pointwise(x, w, b)
+    else:
+        raise AssertionError(name)
+    b = make(rng, (c_out,), dtype, integer) if bias else None
+    if layout != "channels_first":
+        kwargs["layout"] = layout
+    return Case(name, [to_layout(x, layout)] + weights + [b], names, kwargs, ref, layout)

@@ -82,10 +82,12 @@ def test_per_axis_stride_dilation_3d(rng):
 # --- big 1-D dilations (WaveNet) -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dilation, length", [(64, 700), (512, 2100)])
+@pytest.mark.parametrize("dilation, length", [(64, 700), (512, 2100), (512, 300)])
 @pytest.mark.parametrize("padding", [0, "causal", "same", ((1000, 3),)])
 @pytest.mark.parametrize("c_in, c_out", [(1, 4), (16, 16)])
 def test_big_dilation_1d_exact(rng, dilation, length, padding, c_in, c_out):
+    if padding == 0 and length < 2 * dilation + 1:
+        padding = ((2 * dilation, 1),)  # kernel span exceeds the input: pad so it fits
     x = make(rng, (2, c_in, length), np.float32, integer=True)
     w = make(rng, (c_out, c_in, 3), np.float32, integer=True)
     b = make(rng, (c_out,), np.float32, integer=True)
@@ -432,5 +434,97 @@ def test_random_configurations(seed):
     got = check_conv(x, w, b, stride=cfg["stride"], padding=padding, dilation=cfg["dilation"],
                      groups=cfg["groups"], padding_mode=cfg["padding_mode"], layout=layout,
                      exact=integer)
-    assert tuple(convx.conv_output_shape(layout_shape(x.shape, layout), w.shape, cfg["stride"], padding, cfg["dilation"],
-                                         cfg["groups"], layout=layout)) == got.shape
+    expected_shape = convx.conv_output_shape(layout_shape(x.shape, layout), w.shape, cfg["stride"],
+                                             padding, cfg["dilation"], cfg["groups"], layout=layout)
+    assert tuple(expected_shape) == got.shape
+
+
+# --- blocking boundaries and multi-threaded sizes ----------------------------------------------
+# Sizes chosen around common blocking parameters (K blocks of 256, pixel tiles of ~192, 4/6-row
+# panels) and problems big enough (> ~1M multiply-adds) that the library runs them threaded.
+
+
+@pytest.mark.parametrize("c_in, kernel", [(85, 3), (256, 1), (257, 1), (64, 4), (57, 9),
+                                          (171, 3), (512, 1), (513, 1)])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_accumulation_length_block_edges_1d(rng, c_in, kernel, dtype):
+    """K = C_in * k around 255/256/257/512/513."""
+    x = make(rng, (2, c_in, 29), dtype, integer=True)
+    w = make(rng, (7, c_in, kernel), dtype, integer=True)
+    b = make(rng, (7,), dtype, integer=True)
+    check_conv(x, w, b, padding="same", exact=True)
+    check_conv(x, w, b, padding="same", exact=True, layout="channels_last")
+
+
+@pytest.mark.parametrize("pixels", [(191,), (192,), (193,), (383,), (385,), (8, 24), (7, 55),
+                                    (13, 15), (17, 23), (3, 8, 16)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_output_pixel_tile_edges(rng, pixels, layout):
+    """Output pixel counts around tile multiples, tiles ending mid-row."""
+    nd = len(pixels)
+    x = make(rng, (2, 5) + pixels, np.float32, integer=True)
+    w = make(rng, (13, 5) + (3,) * nd, np.float32, integer=True)
+    b = make(rng, (13,), np.float32, integer=True)
+    check_conv(x, w, b, padding=1, layout=layout, exact=True)
+    check_conv(x, w, b, padding=1, stride=2, layout=layout, exact=True)
+
+
+THREADED_CASES = {
+    # name: (x shape, w shape, kwargs) with > 1M multiply-adds
+    "dense_2d": ((2, 24, 31, 37), (29, 24, 3, 3), dict(padding=1)),
+    "dense_2d_strided": ((1, 32, 45, 41), (40, 32, 3, 3), dict(stride=2, padding="same",
+                                                               padding_mode="reflect")),
+    "dense_batch1_few_pixels": ((1, 256, 7, 7), (70, 256, 3, 3), dict(padding=1)),
+    "dense_1d_long": ((1, 16, 5000), (16, 16, 3), dict(padding="causal", dilation=64)),
+    "dense_3d": ((1, 8, 12, 13, 14), (10, 8, 3, 3, 3), dict(padding=1,
+                                                            padding_mode="circular")),
+    "grouped": ((2, 24, 30, 30), (36, 8, 3, 3), dict(groups=3, padding=1)),
+    "depthwise_m1": ((2, 40, 50, 47), (40, 1, 3, 3), dict(groups=40, padding=1)),
+    "depthwise_m2_stride2": ((1, 33, 70, 69), (66, 1, 5, 5), dict(groups=33, stride=2,
+                                                                 padding=2,
+                                                                 padding_mode="replicate")),
+    "depthwise_3d": ((1, 16, 20, 21, 22), (16, 1, 3, 3, 3), dict(groups=16, padding=1)),
+}
+
+
+@pytest.mark.parametrize("case", list(THREADED_CASES))
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("num_threads", [2, 3])
+def test_threaded_problems_exact(rng, case, layout, num_threads):
+    x_shape, w_shape, kwargs = THREADED_CASES[case]
+    x = make(rng, x_shape, np.float32, integer=True)
+    w = make(rng, w_shape, np.float32, integer=True)
+    b = make(rng, (w_shape[0],), np.float32, integer=True)
+    check_conv(x, w, b, layout=layout, exact=True, num_threads=num_threads, **kwargs)
+
+
+@pytest.mark.parametrize("case", ["dense_2d", "dense_batch1_few_pixels", "depthwise_m2_stride2"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_threaded_problems_float64_random(rng, case, layout):
+    x_shape, w_shape, kwargs = THREADED_CASES[case]
+    x = make(rng, x_shape, np.float64)
+    w = make(rng, w_shape, np.float64)
+    check_conv(x, w, None, layout=layout, num_threads=2, **kwargs)
+
+
+@pytest.mark.slow
+def test_more_than_2_to_31_elements():
+    """64-bit indexing: an input of 2**31 + 192 float32 elements (8 GiB; run with -m slow)."""
+    n = 2 ** 31 + 192
+    x = np.zeros((1, 1, n), np.float32)
+    x[0, 0, -192:] = np.arange(1, 193, dtype=np.float32)
+    w = np.array([[[1.0, 2.0]]], np.float32)
+    y = convx.conv1d(x, w, stride=64)
+    assert y.shape == (1, 1, (n - 2) // 64 + 1)
+    tail = x[0, 0, -192:]
+    expected = np.array([tail[j] + 2 * tail[j + 1] for j in range(0, 190, 64)], np.float32)
+    np.testing.assert_array_equal(y[0, 0, -3:], expected)
+    assert not y[0, 0, :-3].any()
+    del x, y
+    # and an output that large: a transposed convolution from a small input
+    xt = np.ones((1, 1, 3), np.float32)
+    wt = np.ones((1, 1, 1), np.float32)
+    yt = convx.conv_transpose1d(xt, wt, stride=2 ** 30 + 7)
+    assert yt.shape == (1, 1, 2 * (2 ** 30 + 7) + 1)
+    assert yt[0, 0, 0] == yt[0, 0, 2 ** 30 + 7] == yt[0, 0, -1] == 1.0
+    assert yt.sum(dtype=np.float64) == 3.0

@@ -257,3 +257,22 @@ def test_pointwise_2d_input_is_a_matmul(rng):
     np.testing.assert_allclose(got, x @ w.T + b, rtol=1e-13, atol=1e-13)
     got_cl = convx.pointwise_conv(x, w, b, layout="channels_last")
     np.testing.assert_allclose(got_cl, x @ w.T + b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("num_threads", [2, 3])
+def test_threaded_sizes_exact(rng, layout, num_threads):
+    """Problems big enough (> 1M multiply-adds) to run threaded, for all three families."""
+    x = make(rng, (2, 24, 41, 43), np.float32, integer=True)
+    dw = make(rng, (48, 1, 3, 3), np.float32, integer=True)
+    pw = make(rng, (40, 48), np.float32, integer=True)
+    b = make(rng, (40,), np.float32, integer=True)
+    check_depthwise(x, dw, None, stride=1, padding=1, layout=layout,
+                    exact=True, num_threads=num_threads)
+    check_separable(x, dw, pw, b, padding="same", layout=layout, exact=True,
+                    num_threads=num_threads)
+    check_pointwise(x, pw[:, :24], b, layout=layout, exact=True, num_threads=num_threads)
+    x1 = make(rng, (1, 64, 4000), np.float32, integer=True)
+    w1 = make(rng, (64, 1, 2), np.float32, integer=True)
+    check_depthwise(x1, w1, None, padding="causal", dilation=256, layout=layout, exact=True,
+                    num_threads=num_threads)

@@ -187,3 +187,18 @@ def test_transpose_stride_upsamples_impulse():
     expected = np.zeros((1, 1, 12))
     expected[0, 0, 6:9] = [1, 2, 3]
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("num_threads", [1, 2, 3])
+def test_transpose_threaded_sizes_exact(rng, layout, num_threads):
+    """Big enough (> 1M multiply-adds) to run threaded."""
+    x = make(rng, (2, 32, 20, 19), np.float32, integer=True)
+    w = make(rng, (32, 12, 4, 4), np.float32, integer=True)
+    b = make(rng, (12,), np.float32, integer=True)
+    check_transpose(x, w, b, stride=2, padding=1, layout=layout, exact=True,
+                    num_threads=num_threads)
+    x = make(rng, (1, 16, 900), np.float32, integer=True)
+    w = make(rng, (16, 24, 5), np.float32, integer=True)
+    check_transpose(x, w, None, stride=3, padding=((2, 1),), output_padding=2, dilation=2,
+                    layout=layout, exact=True, num_threads=num_threads)

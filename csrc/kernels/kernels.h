@@ -14,22 +14,26 @@
 typedef void(*convx_gemm_f32_fn) CONVX_GEMM_SIGNATURE(float);
 typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 
-/* y[i] += alpha * x[i] */
-typedef void (*convx_axpy_f32_fn)(int64_t n, float alpha, const float *x, float *y);
-typedef void (*convx_axpy_f64_fn)(int64_t n, double alpha, const double *x, double *y);
-/* y[i] += a[i] * x[i] */
-typedef void (*convx_vmla_f32_fn)(int64_t n, const float *a, const float *x, float *y);
-typedef void (*convx_vmla_f64_fn)(int64_t n, const double *a, const double *x, double *y);
+/* Depthwise along a row (channels-first): out[j] = init + sum_t w[t] * rows[t][j], j < n. */
+#define CONVX_DW_ROWS_SIGNATURE(T) \
+    (int64_t n, int64_t taps, const T *const *rows, const T *w, T init, T *out)
+typedef void(*convx_dw_rows_f32_fn) CONVX_DW_ROWS_SIGNATURE(float);
+typedef void(*convx_dw_rows_f64_fn) CONVX_DW_ROWS_SIGNATURE(double);
+/* Depthwise across channels (channels-last): out[c] = init[c] + sum_t w[t*n + c] * rows[t][c]. */
+#define CONVX_DW_CHANNELS_SIGNATURE(T) \
+    (int64_t n, int64_t taps, const T *const *rows, const T *w, const T *init, T *out)
+typedef void(*convx_dw_channels_f32_fn) CONVX_DW_CHANNELS_SIGNATURE(float);
+typedef void(*convx_dw_channels_f64_fn) CONVX_DW_CHANNELS_SIGNATURE(double);
 
 typedef struct {
     const char *name;
     int mr_f32, nr_f32, mr_f64, nr_f64; /* micro-tile of gemm_* */
     convx_gemm_f32_fn gemm_f32;
     convx_gemm_f64_fn gemm_f64;
-    convx_axpy_f32_fn axpy_f32;
-    convx_axpy_f64_fn axpy_f64;
-    convx_vmla_f32_fn vmla_f32;
-    convx_vmla_f64_fn vmla_f64;
+    convx_dw_rows_f32_fn dw_rows_f32;
+    convx_dw_rows_f64_fn dw_rows_f64;
+    convx_dw_channels_f32_fn dw_channels_f32;
+    convx_dw_channels_f64_fn dw_channels_f64;
 } convx_kernel_table;
 
 extern const convx_kernel_table convx_kernels_generic;

@@ -63,13 +63,71 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
     }
 }
 
-static void KNAME(axpy)(int64_t n, T alpha, const T *CONVX_RESTRICT x, T *CONVX_RESTRICT y) {
-    for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
+/* Depthwise, channels-first: out[j] = init + sum_t w[t] * rows[t][j] for j < n. Each rows[t]
+ * is where tap t's input starts, so any kernel, dilation, stride phase or padding row works. */
+static void KNAME(dw_rows)(int64_t n, int64_t taps, const T *const *CONVX_RESTRICT rows,
+                           const T *CONVX_RESTRICT w, T init, T *CONVX_RESTRICT out) {
+    int64_t j = 0;
+#if defined(__GNUC__)
+    enum { VL = VBYTES / (int)sizeof(T) };
+    for (; j + 4 * VL <= n; j += 4 * VL) {
+        KNAME(vec) a0 = (KNAME(vec)){0} + init, a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t t = 0; t < taps; t++) {
+            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j);
+            const T wt = w[t];
+            a0 += wt * r[0];
+            a1 += wt * r[1];
+            a2 += wt * r[2];
+            a3 += wt * r[3];
+        }
+        KNAME(vec) *o = (KNAME(vec) *)(out + j);
+        o[0] = a0;
+        o[1] = a1;
+        o[2] = a2;
+        o[3] = a3;
+    }
+    for (; j + VL <= n; j += VL) {
+        KNAME(vec) a = (KNAME(vec)){0} + init;
+        for (int64_t t = 0; t < taps; t++) a += w[t] * *(const KNAME(vec) *)(rows[t] + j);
+        *(KNAME(vec) *)(out + j) = a;
+    }
+#endif
+    for (; j < n; j++) {
+        T a = init;
+        for (int64_t t = 0; t < taps; t++) a += w[t] * rows[t][j];
+        out[j] = a;
+    }
 }
 
-static void KNAME(vmla)(int64_t n, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT x,
-                        T *CONVX_RESTRICT y) {
-    for (int64_t i = 0; i < n; i++) y[i] += a[i] * x[i];
+/* Depthwise, channels-last: out[c] = init[c] + sum_t w[t*n + c] * rows[t][c] for c < n
+ * (init may be NULL for 0). rows[t] is the input pixel tap t reads (or a zero vector). */
+static void KNAME(dw_channels)(int64_t n, int64_t taps, const T *const *CONVX_RESTRICT rows,
+                               const T *CONVX_RESTRICT w, const T *CONVX_RESTRICT init,
+                               T *CONVX_RESTRICT out) {
+    int64_t c = 0;
+#if defined(__GNUC__)
+    enum { VL = VBYTES / (int)sizeof(T) };
+    for (; c + 2 * VL <= n; c += 2 * VL) {
+        KNAME(vec) a0 = {0}, a1 = {0};
+        if (init) {
+            a0 = *(const KNAME(vec) *)(init + c);
+            a1 = *(const KNAME(vec) *)(init + c + VL);
+        }
+        for (int64_t t = 0; t < taps; t++) {
+            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + c);
+            const KNAME(vec) *wt = (const KNAME(vec) *)(w + t * n + c);
+            a0 += wt[0] * r[0];
+            a1 += wt[1] * r[1];
+        }
+        *(KNAME(vec) *)(out + c) = a0;
+        *(KNAME(vec) *)(out + c + VL) = a1;
+    }
+#endif
+    for (; c < n; c++) {
+        T a = init ? init[c] : (T)0;
+        for (int64_t t = 0; t < taps; t++) a += w[t * n + c] * rows[t][c];
+        out[c] = a;
+    }
 }
 
 #undef KNAME

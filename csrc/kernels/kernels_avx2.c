@@ -29,8 +29,8 @@
 
 const convx_kernel_table convx_kernels_avx2 = {
     "avx2_fma",          6, 16, 6, 8,
-    convx_gemm_avx2_f32, convx_gemm_avx2_f64, convx_axpy_avx2_f32,
-    convx_axpy_avx2_f64, convx_vmla_avx2_f32, convx_vmla_avx2_f64,
+    convx_gemm_avx2_f32, convx_gemm_avx2_f64, convx_dw_rows_avx2_f32,
+    convx_dw_rows_avx2_f64, convx_dw_channels_avx2_f32, convx_dw_channels_avx2_f64,
 };
 
 #endif

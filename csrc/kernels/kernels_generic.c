@@ -23,6 +23,6 @@
 
 const convx_kernel_table convx_kernels_generic = {
     "generic",          4, 8, 4, 4,
-    convx_gemm_generic_f32, convx_gemm_generic_f64, convx_axpy_generic_f32,
-    convx_axpy_generic_f64, convx_vmla_generic_f32, convx_vmla_generic_f64,
+    convx_gemm_generic_f32, convx_gemm_generic_f64, convx_dw_rows_generic_f32,
+    convx_dw_rows_generic_f64, convx_dw_channels_generic_f32, convx_dw_channels_generic_f64,
 };

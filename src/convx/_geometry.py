@@ -50,7 +50,7 @@ def _split_input(fname: str, nd: int, x_shape: Sequence[int], channels_last: boo
     spatial = tuple(x_shape[1:-1] if channels_last else x_shape[2:])
     if any(n < 1 for n in spatial):
         fail(ValueError, fname, "input", "an array with every spatial size >= 1", f"shape {tuple(x_shape)}")
-    check_size(math.prod(x_shape), fname, "the input")
+    check_size(math.prod(x_shape), fname, "input", "the input")
     return batch, channels, spatial
 
 
@@ -60,14 +60,14 @@ def _check_weight(fname: str, nd: int, w_shape: Sequence[int], param: str, layou
     kernel = tuple(w_shape[2:])
     if any(k < 1 for k in kernel):
         fail(ValueError, fname, param, "a kernel with every size >= 1", f"shape {tuple(w_shape)}")
-    check_size(math.prod(w_shape), fname, "the weight")
+    check_size(math.prod(w_shape), fname, param, "the weight")
     return kernel
 
 
 def _finish(fname: str, geometry: Geometry) -> Geometry:
     for n, (pb, pa) in zip(geometry.in_size, geometry.pads):
-        check_size(n + pb + pa, fname, "the padded input")
-    check_size(math.prod(geometry.out_shape), fname, "the output")
+        check_size(n + pb + pa, fname, "padding", "the padded input")
+    check_size(math.prod(geometry.out_shape), fname, "input", "the output")
     return geometry
 
 

@@ -123,9 +123,10 @@ def check_bias(bias: np.ndarray | None, channels: int, fname: str) -> None:
              f"shape {bias.shape}")
 
 
-def check_size(count: int, fname: str, what: str) -> None:
+def check_size(count: int, fname: str, param: str, what: str) -> None:
+    """Rejects sizes whose index arithmetic would leave int64."""
     if count > MAX_SIZE:
-        raise ValueError(f"The arguments of {fname} make {what} too large: {count} elements exceeds 2**62.")
+        fail(ValueError, fname, param, f"small enough that {what} has at most 2**62 elements", f"{count} elements")
 
 
 def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> Any:
@@ -157,6 +158,8 @@ def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> A
             pair = (as_index(item[0]), as_index(item[1]))  # type: ignore[assignment]
         else:
             pair = (None, None)  # type: ignore[assignment]
+        if isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, str) and len(item) != 2:
+            fail(ValueError, fname, "padding", must, describe(padding))
         if pair[0] is None or pair[1] is None:
             fail(TypeError, fname, "padding", must, describe(padding))
         if pair[0] < 0 or pair[1] < 0 or pair[0] > MAX_SIZE or pair[1] > MAX_SIZE:  # type: ignore[operator]
