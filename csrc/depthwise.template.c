@@ -58,7 +58,7 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
     if (!phase_info) return CONVX_ERR_NO_MEMORY;
     WNAME(row_phases) ph = {0, 0, phase_info, phase_info + s, phase_info + 2 * s};
     WNAME(plan_row_phases)(&ax[2], &ph);
-    const int64_t row_size = ph.plen * s;
+    const int64_t row_size = ph.plen * s + CONVX_DW_ROW_SLACK; /* slack: dw_rows reads whole blocks */
     /* Tasks are blocks of output rows of one (n, c, od) plane: enough blocks to feed every thread. */
     const int64_t planes = d->batch * C * out0;
     const int64_t blocks = CONVX_MIN(out1, CONVX_MAX(1, convx_ceil_div(8 * (int64_t)num_threads, planes)));
@@ -80,9 +80,9 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
             failed = 1;
         } else {
             /* Tap kw starts in phase (kw*d) % s at offset (kw*d) / s. */
+            memset(tap_start, 0, scratch); /* also the zero row, and slack never holds garbage */
             for (int64_t kw = 0; kw < k2; kw++)
                 tap_start[kw] = (kw * ax[2].dilation % s) * ph.plen + kw * ax[2].dilation / s;
-            for (int64_t i = 0; i < row_size; i++) zero_row[i] = 0;
         }
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {

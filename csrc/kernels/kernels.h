@@ -14,7 +14,9 @@
 typedef void(*convx_gemm_f32_fn) CONVX_GEMM_SIGNATURE(float);
 typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 
-/* Depthwise along a row (channels-first): out[j] = init + sum_t w[t] * rows[t][j], j < n. */
+/* Depthwise along a row (channels-first): out[j] = init + sum_t w[t] * rows[t][j], j < n;
+ * each rows[t] readable CONVX_DW_ROW_SLACK elements past n. */
+#define CONVX_DW_ROW_SLACK 32
 #define CONVX_DW_ROWS_SIGNATURE(T) \
     (int64_t n, int64_t taps, const T *const *rows, const T *w, T init, T *out)
 typedef void(*convx_dw_rows_f32_fn) CONVX_DW_ROWS_SIGNATURE(float);

@@ -64,12 +64,13 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
 }
 
 /* Depthwise, channels-first: out[j] = init + sum_t w[t] * rows[t][j] for j < n. Each rows[t]
- * is where tap t's input starts, so any kernel, dilation, stride phase or padding row works. */
+ * is where tap t's input starts (any kernel, dilation, stride phase or padding row works) and
+ * must be readable CONVX_DW_ROW_SLACK elements past n: the last block is computed whole. */
 static void KNAME(dw_rows)(int64_t n, int64_t taps, const T *const *CONVX_RESTRICT rows,
                            const T *CONVX_RESTRICT w, T init, T *CONVX_RESTRICT out) {
-    int64_t j = 0;
 #if defined(__GNUC__)
     enum { VL = VBYTES / (int)sizeof(T) };
+    int64_t j = 0;
     for (; j + 4 * VL <= n; j += 4 * VL) {
         KNAME(vec) a0 = (KNAME(vec)){0} + init, a1 = a0, a2 = a0, a3 = a0;
         for (int64_t t = 0; t < taps; t++) {
@@ -86,17 +87,25 @@ static void KNAME(dw_rows)(int64_t n, int64_t taps, const T *const *CONVX_RESTRI
         o[2] = a2;
         o[3] = a3;
     }
-    for (; j + VL <= n; j += VL) {
-        KNAME(vec) a = (KNAME(vec)){0} + init;
-        for (int64_t t = 0; t < taps; t++) a += w[t] * *(const KNAME(vec) *)(rows[t] + j);
-        *(KNAME(vec) *)(out + j) = a;
+    for (; j < n; j += 2 * VL) {
+        KNAME(vec) a[2] = {(KNAME(vec)){0} + init, (KNAME(vec)){0} + init};
+        for (int64_t t = 0; t < taps; t++) {
+            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j);
+            a[0] += w[t] * r[0];
+            a[1] += w[t] * r[1];
+        }
+        if (j + 2 * VL <= n)
+            memcpy(out + j, a, sizeof(a));
+        else
+            memcpy(out + j, a, (size_t)(n - j) * sizeof(T));
     }
-#endif
-    for (; j < n; j++) {
+#else
+    for (int64_t j = 0; j < n; j++) {
         T a = init;
         for (int64_t t = 0; t < taps; t++) a += w[t] * rows[t][j];
         out[j] = a;
     }
+#endif
 }
 
 /* Depthwise, channels-last: out[c] = init[c] + sum_t w[t*n + c] * rows[t][c] for c < n
@@ -121,6 +130,13 @@ static void KNAME(dw_channels)(int64_t n, int64_t taps, const T *const *CONVX_RE
         }
         *(KNAME(vec) *)(out + c) = a0;
         *(KNAME(vec) *)(out + c + VL) = a1;
+    }
+    for (; c + VL <= n; c += VL) {
+        KNAME(vec) a = {0};
+        if (init) a = *(const KNAME(vec) *)(init + c);
+        for (int64_t t = 0; t < taps; t++)
+            a += *(const KNAME(vec) *)(w + t * n + c) * *(const KNAME(vec) *)(rows[t] + c);
+        *(KNAME(vec) *)(out + c) = a;
     }
 #endif
     for (; c < n; c++) {

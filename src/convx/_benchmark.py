@@ -34,8 +34,8 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -51,7 +51,7 @@ __all__ = ["Case", "DEFAULT_CASES", "BenchmarkMismatch", "run", "format_table", 
 
 FAMILIES = ("conv", "depthwise", "separable", "pointwise")
 
-#: In quick mode every spatial size is divided by this factor (but kept >= QUICK_MIN_SIZE).
+#: In quick mode every spatial size is divided by this factor (but not below QUICK_MIN_SIZE).
 QUICK_DIVISOR = 4
 QUICK_MIN_SIZE = 8
 
@@ -99,7 +99,7 @@ class Case:
     def input_shape(self, quick: bool = False) -> tuple[int, ...]:
         size = self.size
         if quick:
-            size = tuple(max(QUICK_MIN_SIZE, s // QUICK_DIVISOR) for s in size)
+            size = tuple(min(s, max(QUICK_MIN_SIZE, s // QUICK_DIVISOR)) for s in size)
         return (self.batch, self.in_channels, *size)
 
     def describe(self, quick: bool = False) -> str:
@@ -414,7 +414,7 @@ def _check(case: Case, quick: bool, what: str, got: np.ndarray, ref: np.ndarray,
     scale = float(np.max(np.abs(ref))) if ref.size else 0.0
     if not np.allclose(got, ref, rtol=tol, atol=tol * scale):
         diff = np.abs(got.astype(np.float64) - ref)
-        worst = np.unravel_index(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)), diff.shape)
+        worst = np.unravel_index(np.argmax(np.where(np.isnan(diff), np.inf, diff)), diff.shape)
         raise BenchmarkMismatch(
             f"{case.name} ({case.describe(quick)}): {what} differs from the NumPy baseline: "
             f"max |error| {np.nanmax(diff):.3g} (NaN: {int(np.isnan(got).sum())}) > tolerance "
@@ -429,15 +429,28 @@ def _seconds(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _best_times(fns: Sequence[Callable[[], object]], repeat: int) -> list[float]:
-    """Best of ``repeat`` runs of each function, interleaved (rotating which goes first)."""
+#: Pause (seconds) before timing a side, so the other library's idle workers stop competing for
+#: the cores: OpenBLAS threads spin ~0.1 s after each call, OpenMP threads a few ms, and on a
+#: 2-core machine that slows the next multi-threaded call several times.
+DEFAULT_SETTLE = 0.15
+
+
+def _best_times(fns: Sequence[Callable[[], object]], rounds: int, settle: float) -> list[float]:
+    """Best time of each function over ``rounds`` interleaved rounds (the order rotates).
+
+    In each round every function gets a pause of ``settle`` seconds, an untimed warm-up call
+    and a timed call.
+    """
     best = [math.inf] * len(fns)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for r in range(repeat):
+        for r in range(rounds):
             for i in range(len(fns)):
                 j = (i + r) % len(fns)
+                if settle > 0:
+                    time.sleep(settle)
+                fns[j]()
                 best[j] = min(best[j], _seconds(fns[j]))
     finally:
         if gc_was_enabled:
@@ -481,7 +494,8 @@ def blas_threads(threads: int | None) -> Iterator[str]:
     Uses threadpoolctl when installed, else OpenBLAS's own API through ctypes.
     """
     if threads is None:
-        yield "default"
+        functions = _openblas_thread_functions()
+        yield str(functions[0][0]()) if functions else "default"
         return
     try:
         from threadpoolctl import threadpool_limits
@@ -512,7 +526,7 @@ def blas_threads(threads: int | None) -> Iterator[str]:
 
 
 def _run_case(case: Case, repeat: int, threads: int | None, dtype: np.dtype, quick: bool,
-              seed: int) -> dict:
+              settle: float, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(case.input_shape(quick)).astype(dtype)
     layers = _make_layers(case, x.shape, dtype, rng)
@@ -537,12 +551,14 @@ def _run_case(case: Case, repeat: int, threads: int | None, dtype: np.dtype, qui
     del got
 
     # Pick NumPy's fastest formulation for this case, then time it against convx.
+    # (No pause between NumPy formulations: they share one BLAS thread pool.)
     if len(methods) > 1:
-        trial = _best_times([numpy_fn(m) for m in methods], 2)
+        time.sleep(settle)
+        trial = _best_times([numpy_fn(m) for m in methods], 2, settle=0)
         method = methods[int(np.argmin(trial))]
     else:
         method = methods[0]
-    numpy_s, convx_s = _best_times([numpy_fn(method), convx_fn], repeat)
+    numpy_s, convx_s = _best_times([numpy_fn(method), convx_fn], repeat, settle)
 
     flops = sum(layer.flops for layer in layers)
     return {
@@ -565,7 +581,7 @@ def _run_case(case: Case, repeat: int, threads: int | None, dtype: np.dtype, qui
 
 def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int = 5,
         threads: int | None = None, dtype: str = "float32", quick: bool = False,
-        progress: bool = True) -> list[dict]:
+        progress: bool = True, settle: float | None = None) -> list[dict]:
     """Check and time convx against NumPy on ``cases``; one result dict per case.
 
     Parameters
@@ -574,14 +590,19 @@ def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int =
         ``None`` runs :data:`DEFAULT_CASES`; strings select defaults by substring of the name
         (comma-separated, case-insensitive); :class:`Case` objects run as given.
     repeat : int
-        Timed runs per side, after a warm-up; the best (minimum) is reported.
+        Interleaved rounds; in each, each side gets a warm-up call and a timed call.
+        The best (minimum) time is reported.
     threads : int or None
         ``num_threads`` for convx, and the BLAS thread limit for NumPy. None = all cores.
     dtype : {"float32", "float64"}
     quick : bool
-        Divide every spatial size by 4 (at least 8): for tests and smoke runs.
+        Divide every spatial size by 4 (not below 8): for tests and smoke runs.
     progress : bool
         Write one progress line per case to stderr.
+    settle : float or None
+        Seconds to pause before each side's warm-up call, so the other library's idle worker
+        threads stop competing for the cores. None: :data:`DEFAULT_SETTLE`, or 0 with
+        ``quick`` or ``threads=1`` (no worker threads then).
 
     Raises
     ------
@@ -594,6 +615,10 @@ def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int =
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    if settle is None:
+        settle = 0.0 if quick or threads == 1 else DEFAULT_SETTLE
+    if settle < 0:
+        raise ValueError(f"settle must be >= 0, got {settle}")
     selected = select_cases(cases)
     results = []
     with blas_threads(threads) as numpy_threads:
@@ -601,12 +626,12 @@ def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int =
             if progress:
                 print(f"[{i}/{len(selected)}] {case.name} ...", end="", file=sys.stderr, flush=True)
             try:
-                result = _run_case(case, repeat, threads, dtype, quick, seed=i)
+                result = _run_case(case, repeat, threads, dtype, quick, settle, seed=i)
             except BaseException:
                 if progress:
                     print(" FAILED", file=sys.stderr, flush=True)
                 raise
-            result["numpy_threads"] = numpy_threads
+            result.update(numpy_threads=numpy_threads, quick=quick, settle=settle)
             results.append(result)
             if progress:
                 print(f" numpy {result['numpy_ms']:.2f} ms, convx {result['convx_ms']:.2f} ms "
@@ -651,13 +676,14 @@ def format_table(results: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def describe_setup(repeat: int, threads: int | None, dtype: str, quick: bool) -> str:
-    """One line saying what was measured, on what."""
-    version = getattr(convx, "__version__", "?")
-    cores = os.cpu_count()
-    return (f"convx {version} vs NumPy {np.__version__}, {np.dtype(dtype).name}, best of {repeat} "
-            f"after warm-up, threads: {threads if threads is not None else f'all ({cores} CPUs)'}"
-            f"{', quick shapes' if quick else ''}.")
+def describe_setup(results: Sequence[dict]) -> str:
+    """One line saying what was measured, on what (from the first result)."""
+    r = results[0]
+    threads = r["threads"] if r["threads"] is not None else f"all {os.cpu_count()}"
+    return (f"convx {getattr(convx, '__version__', '?')} vs NumPy {np.__version__}, {r['dtype']}, "
+            f"best of {r['repeat']} interleaved rounds (warm-up + timed call per side, "
+            f"{r['settle']:g} s pause before each), threads: convx {threads}, "
+            f"NumPy BLAS {r['numpy_threads']}{', quick shapes' if r['quick'] else ''}.")
 
 
 # --------------------------------------------------------------------------------------
@@ -678,7 +704,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         description="Time convx against NumPy's best vectorised equivalent on typical layers. "
                     "Every case is first checked for agreement with NumPy.")
     parser.add_argument("--repeat", type=_positive_int, default=5, metavar="N",
-                        help="timed runs per side after a warm-up; the best is reported (default 5)")
+                        help="interleaved rounds of a warm-up and a timed call per side; "
+                             "the best time is reported (default 5)")
     parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                         help="threads for convx and for NumPy's BLAS (default: all)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
@@ -687,6 +714,10 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help=f"spatial sizes divided by {QUICK_DIVISOR}, for a fast smoke run")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--settle", type=float, default=None, metavar="SECONDS",
+                        help=f"pause before timing each side, so the other library's spinning "
+                             f"worker threads go idle (default {DEFAULT_SETTLE}; 0 with --quick "
+                             f"or --threads 1)")
     return parser
 
 
@@ -704,12 +735,13 @@ def run_cli(args: argparse.Namespace) -> int:
         return 0
     start = time.perf_counter()
     try:
-        results = run(cases, repeat=args.repeat, threads=args.threads, dtype=args.dtype, quick=args.quick)
+        results = run(cases, repeat=args.repeat, threads=args.threads, dtype=args.dtype,
+                      quick=args.quick, settle=args.settle)
     except BenchmarkMismatch as exc:
         print(f"\nMISMATCH: {exc}", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - start
-    text = "\n".join([describe_setup(args.repeat, args.threads, args.dtype, args.quick), "",
+    text = "\n".join([describe_setup(results), "",
                       format_table(results), "", f"Total time {elapsed:.1f} s."])
     print(text)
     markdown = getattr(args, "markdown", None)
