@@ -104,7 +104,7 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
                             int64_t slot = 0;
                             while (slot < slots && slot_row[slot] != key) slot++;
                             if (slot == slots) { /* not built yet: take a slot this output row does not use */
-                                while (slot_used[victim]) victim = (victim + 1) % slots;
+                                while (slot_used[victim]) victim = victim + 1 == slots ? 0 : victim + 1;
                                 slot = victim;
                                 slot_row[slot] = key;
                                 WNAME(load_padded_row)(&ax[2], &ph, chan + key * ax[2].in, padded + slot * row_size);

@@ -71,29 +71,41 @@ static void KNAME(dw_rows)(int64_t n, int64_t taps, const T *const *CONVX_RESTRI
 #if defined(__GNUC__)
     enum { VL = VBYTES / (int)sizeof(T) };
     int64_t j = 0;
+    /* Even and odd taps accumulate separately: two FMA chains per vector hide FMA latency. */
     for (; j + 4 * VL <= n; j += 4 * VL) {
-        KNAME(vec) a0 = (KNAME(vec)){0} + init, a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t t = 0; t < taps; t++) {
-            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j);
-            const T wt = w[t];
-            a0 += wt * r[0];
-            a1 += wt * r[1];
-            a2 += wt * r[2];
-            a3 += wt * r[3];
+        KNAME(vec) a[4], b[4];
+        for (int v = 0; v < 4; v++) a[v] = b[v] = (KNAME(vec)){0};
+        int64_t t = 0;
+        for (; t + 1 < taps; t += 2) {
+            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j), *q = (const KNAME(vec) *)(rows[t + 1] + j);
+            const T wr = w[t], wq = w[t + 1];
+            for (int v = 0; v < 4; v++) {
+                a[v] += wr * r[v];
+                b[v] += wq * q[v];
+            }
         }
+        if (t < taps)
+            for (int v = 0; v < 4; v++) a[v] += w[t] * ((const KNAME(vec) *)(rows[t] + j))[v];
         KNAME(vec) *o = (KNAME(vec) *)(out + j);
-        o[0] = a0;
-        o[1] = a1;
-        o[2] = a2;
-        o[3] = a3;
+        for (int v = 0; v < 4; v++) o[v] = (a[v] + init) + b[v];
     }
     for (; j < n; j += 2 * VL) {
-        KNAME(vec) a[2] = {(KNAME(vec)){0} + init, (KNAME(vec)){0} + init};
-        for (int64_t t = 0; t < taps; t++) {
+        KNAME(vec) a[2] = {{0}}, b[2] = {{0}};
+        int64_t t = 0;
+        for (; t + 1 < taps; t += 2) {
+            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j), *q = (const KNAME(vec) *)(rows[t + 1] + j);
+            a[0] += w[t] * r[0];
+            a[1] += w[t] * r[1];
+            b[0] += w[t + 1] * q[0];
+            b[1] += w[t + 1] * q[1];
+        }
+        if (t < taps) {
             const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j);
             a[0] += w[t] * r[0];
             a[1] += w[t] * r[1];
         }
+        a[0] = (a[0] + init) + b[0];
+        a[1] = (a[1] + init) + b[1];
         if (j + 2 * VL <= n)
             memcpy(out + j, a, sizeof(a));
         else
