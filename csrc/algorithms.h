@@ -6,13 +6,16 @@
 #include "common.h"
 #include "kernels/kernels.h"
 
-#define CONVX_ALGORITHM(name, T)                                                               \
-    convx_status name(const convx_conv_desc *d, const T *x, const T *w, const T *bias, T *y, \
-                      int num_threads)
+/* Each algorithm packs the weights once (NULL when out of memory), then runs any number of
+ * problems with the same channels, kernel, groups, layout and dtype. */
+#define CONVX_ALGORITHM(name, SFX, T)                                                            \
+    T *convx_##name##_pack_##SFX(const convx_conv_desc *d, const T *w);                          \
+    convx_status convx_##name##_run_##SFX(const convx_conv_desc *d, const T *packed, const T *bias, \
+                                          const T *x, T *y, int num_threads);
 
-CONVX_ALGORITHM(convx_conv_dense_f32, float);
-CONVX_ALGORITHM(convx_conv_dense_f64, double);
-CONVX_ALGORITHM(convx_conv_depthwise_f32, float);
-CONVX_ALGORITHM(convx_conv_depthwise_f64, double);
+CONVX_ALGORITHM(dense, f32, float)
+CONVX_ALGORITHM(dense, f64, double)
+CONVX_ALGORITHM(depthwise, f32, float)
+CONVX_ALGORITHM(depthwise, f64, double)
 
 #endif

@@ -54,6 +54,18 @@ typedef struct {
 convx_status convx_conv(const convx_conv_desc *desc, const void *input, const void *weight,
                         const void *bias, void *output, int num_threads);
 
+/* Weights (and bias) packed once for repeated calls: valid for every descriptor with the same
+ * dtype, layout, transposed flag, groups, channels and kernel as the one packed for (batch,
+ * sizes, stride, dilation, padding and padding mode may differ). Read-only while running, so
+ * one packed object serves many threads at once. */
+typedef struct convx_packed_weights convx_packed_weights;
+
+convx_status convx_pack_weights(const convx_conv_desc *desc, const void *weight, const void *bias,
+                                convx_packed_weights **packed);
+convx_status convx_conv_packed(const convx_conv_desc *desc, const convx_packed_weights *packed,
+                               const void *input, void *output, int num_threads);
+void convx_free_packed_weights(convx_packed_weights *packed);
+
 /* Once at import: detects the CPU and fills the kernel table. CONVX_ISA=generic forces the
  * portable kernels. Safe to call again (later calls do nothing). */
 void convx_init(void);

@@ -1,7 +1,7 @@
 /* Dense, grouped and transposed convolution as an implicit GEMM, for one element type.
  *
  * Per group: Y[co, p] = sum_k A[co, k] * B[k, p] with k = (ci, kd, kh, kw) and p an output
- * pixel. A is the weight, packed once per call into MR-row panels. B is never materialised
+ * pixel. A is the weight, packed once (dense_pack) into MR-row panels. B is never materialised
  * whole: each task packs one KC x NC tile of it straight from the input, resolving stride,
  * dilation, padding mode and the transposed gather in the addressing, then runs the
  * micro-kernel over it. The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM. */
@@ -24,10 +24,11 @@ CONVX_INLINE DNAME(strides) DNAME(array_strides)(convx_layout layout, int64_t ch
 }
 
 /* A[g][panel][k][MR]: weight rows of group g, MR output channels per panel, zero-padded. */
-static T *DNAME(pack_dense_weights)(const convx_conv_desc *d, const T *w, int64_t mr, int64_t K,
-                                    int64_t panels) {
+T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
+    const int64_t mr = convx_kernels()->KT_MR;
     const int64_t G = d->groups, cin_g = d->in_channels / G, cout_g = d->out_channels / G;
-    const int64_t taps = K / CONVX_MAX(cin_g, 1);
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], K = cin_g * taps;
+    const int64_t panels = convx_ceil_div(cout_g, mr);
     size_t count = (size_t)(G * panels * K * mr);
     T *a = (T *)convx_alloc(count * sizeof(T));
     if (!a) return NULL;
@@ -95,8 +96,9 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
     }
 }
 
-convx_status DNAME(conv_dense)(const convx_conv_desc *d, const T *x, const T *w, const T *bias,
-                                      T *y, int num_threads) {
+/* Runs with weights packed by dense_pack for the same descriptor. */
+convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *a, const T *bias, const T *x, T *y,
+                              int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
     convx_axis ax[3];
@@ -107,8 +109,6 @@ convx_status DNAME(conv_dense)(const convx_conv_desc *d, const T *x, const T *w,
     const int64_t P = ax[0].out * ax[1].out * ax[2].out, Pin = ax[0].in * ax[1].in * ax[2].in;
     if (N == 0 || P == 0 || cout_g == 0) return CONVX_OK;
     const int64_t panels = convx_ceil_div(cout_g, mr);
-    T *a = DNAME(pack_dense_weights)(d, w, mr, K, panels);
-    if (!a) return CONVX_ERR_NO_MEMORY;
 
     const DNAME(strides) sx = DNAME(array_strides)(d->layout, d->in_channels, Pin);
     const DNAME(strides) sy = DNAME(array_strides)(d->layout, d->out_channels, P);
@@ -154,7 +154,6 @@ convx_status DNAME(conv_dense)(const convx_conv_desc *d, const T *x, const T *w,
         }
         convx_free(bbuf);
     }
-    convx_free(a);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 

@@ -127,8 +127,9 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
+/* wt: the weights as [tap][channel] (depthwise_pack), so each tap is one contiguous vector. */
 static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, const convx_axis ax[3],
-                                                   const T *x, const T *w, const T *bias, T *y,
+                                                   const T *x, const T *wt, const T *bias, T *y,
                                                    int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t C = d->in_channels, Cout = d->out_channels, M = Cout / C;
@@ -136,11 +137,6 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out;
     const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     const int64_t tasks = d->batch * out0 * out1;
-    /* Weights transposed to [tap][channel] so each tap is one contiguous vector. */
-    T *wt = (T *)convx_alloc((size_t)(taps * Cout) * sizeof(T));
-    if (!wt) return CONVX_ERR_NO_MEMORY;
-    for (int64_t co = 0; co < Cout; co++)
-        for (int64_t t = 0; t < taps; t++) wt[t * Cout + co] = w[co * taps + t];
     /* Per thread: rows[taps], row_base[k0*k1], a zero pixel, and with M > 1 each tap's input
      * pixel with every channel repeated M times (to line up with the outputs). */
     const size_t scratch = (size_t)(taps + k0 * k1) * sizeof(T *) + (size_t)(Cout + (M > 1 ? taps * Cout : 0)) * sizeof(T);
@@ -187,18 +183,29 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
         }
         convx_free((void *)rows);
     }
-    convx_free(wt);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-convx_status WNAME(conv_depthwise)(const convx_conv_desc *d, const T *x, const T *w,
-                                          const T *bias, T *y, int num_threads) {
+/* The weights as the layout's kernel reads them: as given (C*M, taps) for channels-first,
+ * transposed to (taps, C*M) for channels-last. */
+T *WNAME(depthwise_pack)(const convx_conv_desc *d, const T *w) {
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], Cout = d->out_channels;
+    T *packed = (T *)convx_alloc((size_t)(taps * Cout) * sizeof(T));
+    if (!packed) return NULL;
+    for (int64_t co = 0; co < Cout; co++)
+        for (int64_t t = 0; t < taps; t++)
+            packed[d->layout == CONVX_CHANNELS_FIRST ? co * taps + t : t * Cout + co] = w[co * taps + t];
+    return packed;
+}
+
+convx_status WNAME(depthwise_run)(const convx_conv_desc *d, const T *packed, const T *bias, const T *x,
+                                  T *y, int num_threads) {
     convx_axis ax[3];
     convx_axes_from_desc(d, ax);
     if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
     return d->layout == CONVX_CHANNELS_FIRST
-               ? WNAME(depthwise_channels_first)(d, ax, x, w, bias, y, num_threads)
-               : WNAME(depthwise_channels_last)(d, ax, x, w, bias, y, num_threads);
+               ? WNAME(depthwise_channels_first)(d, ax, x, packed, bias, y, num_threads)
+               : WNAME(depthwise_channels_last)(d, ax, x, packed, bias, y, num_threads);
 }
 
 #undef WNAME

@@ -22,19 +22,75 @@ static int choose_threads(const convx_conv_desc *d, int requested) {
     return requested;
 }
 
-convx_status convx_conv(const convx_conv_desc *d, const void *input, const void *weight,
-                        const void *bias, void *output, int num_threads) {
+struct convx_packed_weights {
+    convx_conv_desc desc; /* what it was packed for; only the fields in same_layer() matter */
+    int depthwise;
+    void *weights; /* the algorithm's packed form */
+    void *bias;    /* a copy, or NULL */
+};
+
+static int same_layer(const convx_conv_desc *a, const convx_conv_desc *b) {
+    if (a->dtype != b->dtype || a->layout != b->layout || a->transposed != b->transposed) return 0;
+    if (a->groups != b->groups || a->in_channels != b->in_channels || a->out_channels != b->out_channels) return 0;
+    for (int i = 0; i < CONVX_MAX_SPATIAL; i++)
+        if (a->kernel[i] != b->kernel[i]) return 0;
+    return 1;
+}
+
+convx_status convx_pack_weights(const convx_conv_desc *d, const void *weight, const void *bias,
+                                convx_packed_weights **packed) {
+    *packed = NULL;
     if (!valid_descriptor(d)) return CONVX_ERR_BAD_DESCRIPTOR;
     if (d->transposed && d->padding_mode != CONVX_PAD_ZEROS) return CONVX_ERR_UNSUPPORTED;
     convx_init();
-    const int threads = choose_threads(d, num_threads);
-    const int depthwise = !d->transposed && d->in_channels > 0 && d->groups == d->in_channels;
-    if (d->dtype == CONVX_FLOAT32) {
-        const float *x = (const float *)input, *w = (const float *)weight, *b = (const float *)bias;
-        return depthwise ? convx_conv_depthwise_f32(d, x, w, b, (float *)output, threads)
-                         : convx_conv_dense_f32(d, x, w, b, (float *)output, threads);
+    convx_packed_weights *p = (convx_packed_weights *)calloc(1, sizeof(*p));
+    if (!p) return CONVX_ERR_NO_MEMORY;
+    p->desc = *d;
+    p->depthwise = !d->transposed && d->in_channels > 0 && d->groups == d->in_channels;
+    const size_t item = d->dtype == CONVX_FLOAT32 ? sizeof(float) : sizeof(double);
+    if (d->dtype == CONVX_FLOAT32)
+        p->weights = p->depthwise ? (void *)convx_depthwise_pack_f32(d, (const float *)weight)
+                                  : (void *)convx_dense_pack_f32(d, (const float *)weight);
+    else
+        p->weights = p->depthwise ? (void *)convx_depthwise_pack_f64(d, (const double *)weight)
+                                  : (void *)convx_dense_pack_f64(d, (const double *)weight);
+    if (bias && (p->bias = convx_alloc((size_t)d->out_channels * item)) != NULL)
+        memcpy(p->bias, bias, (size_t)d->out_channels * item);
+    if (!p->weights || (bias && !p->bias)) {
+        convx_free_packed_weights(p);
+        return CONVX_ERR_NO_MEMORY;
     }
-    const double *x = (const double *)input, *w = (const double *)weight, *b = (const double *)bias;
-    return depthwise ? convx_conv_depthwise_f64(d, x, w, b, (double *)output, threads)
-                     : convx_conv_dense_f64(d, x, w, b, (double *)output, threads);
+    *packed = p;
+    return CONVX_OK;
+}
+
+convx_status convx_conv_packed(const convx_conv_desc *d, const convx_packed_weights *p,
+                               const void *input, void *output, int num_threads) {
+    if (!valid_descriptor(d) || !same_layer(d, &p->desc)) return CONVX_ERR_BAD_DESCRIPTOR;
+    const int threads = choose_threads(d, num_threads);
+    if (d->dtype == CONVX_FLOAT32) {
+        const float *w = (const float *)p->weights, *b = (const float *)p->bias, *x = (const float *)input;
+        return p->depthwise ? convx_depthwise_run_f32(d, w, b, x, (float *)output, threads)
+                            : convx_dense_run_f32(d, w, b, x, (float *)output, threads);
+    }
+    const double *w = (const double *)p->weights, *b = (const double *)p->bias, *x = (const double *)input;
+    return p->depthwise ? convx_depthwise_run_f64(d, w, b, x, (double *)output, threads)
+                        : convx_dense_run_f64(d, w, b, x, (double *)output, threads);
+}
+
+void convx_free_packed_weights(convx_packed_weights *p) {
+    if (!p) return;
+    convx_free(p->weights);
+    convx_free(p->bias);
+    free(p);
+}
+
+convx_status convx_conv(const convx_conv_desc *d, const void *input, const void *weight,
+                        const void *bias, void *output, int num_threads) {
+    convx_packed_weights *packed;
+    convx_status status = convx_pack_weights(d, weight, bias, &packed);
+    if (status != CONVX_OK) return status;
+    status = convx_conv_packed(d, packed, input, output, num_threads);
+    convx_free_packed_weights(packed);
+    return status;
 }

@@ -27,26 +27,41 @@ __all__ = [
 ]
 
 
-def _output(fname: str, geometry: Geometry, dtype: np.dtype, out: object,
+def output(fname: str, geometry: Geometry, dtype: np.dtype, out: object,
             inputs: Sequence[np.ndarray | None]) -> np.ndarray:
     if out is None:
         return np.empty(geometry.out_shape, dtype)
     return check_out(out, geometry.out_shape, dtype, inputs, fname)
 
 
-def _execute(geometry: Geometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, y: np.ndarray,
-             padding_mode: str, threads: int) -> np.ndarray:
-    """Runs a checked problem in the C core, writing y (contiguous, of the result dtype)."""
-    if y.size == 0:
-        return y
-    dtype = y.dtype
-    lead = 3 - len(geometry.in_size)
-    ones = (1,) * lead
-    _ext.conv(prepare(x, dtype), prepare(w, dtype), None if b is None else prepare(b, dtype), y,
-              channels_last=geometry.channels_last, padding_mode=padding_mode, transposed=geometry.transposed,
-              groups=geometry.groups, in_size=ones + geometry.in_size, out_size=ones + geometry.out_size,
-              kernel=ones + geometry.kernel, stride=ones + geometry.stride, dilation=ones + geometry.dilation,
-              pad_before=(0,) * lead + tuple(before for before, _ in geometry.pads), num_threads=threads)
+def _ones(geometry: Geometry) -> tuple[int, ...]:
+    return (1,) * (3 - len(geometry.in_size))
+
+
+def pack(geometry: Geometry, w: np.ndarray, b: np.ndarray | None, dtype: np.dtype) -> _ext.PackedWeights:
+    """Weights and bias of a checked problem packed for the C kernels."""
+    return _ext.PackedWeights(prepare(w, dtype), None if b is None else prepare(b, dtype),
+                              channels_last=geometry.channels_last, transposed=geometry.transposed,
+                              groups=geometry.groups, in_channels=geometry.in_channels,
+                              out_channels=geometry.out_channels, kernel=_ones(geometry) + geometry.kernel)
+
+
+def execute(geometry: Geometry, x: np.ndarray, packed: _ext.PackedWeights, y: np.ndarray, padding_mode: str,
+            threads: int) -> np.ndarray:
+    """Runs a checked problem in the C core, writing y (contiguous, of the packed dtype)."""
+    ones = _ones(geometry)
+    packed.run(prepare(x, y.dtype), y, padding_mode=padding_mode, batch=geometry.batch,
+               in_size=ones + geometry.in_size, out_size=ones + geometry.out_size, stride=ones + geometry.stride,
+               dilation=ones + geometry.dilation,
+               pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
+    return y
+
+
+def _run(geometry: Geometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, y: np.ndarray,
+         padding_mode: str, threads: int) -> np.ndarray:
+    """One call of the functional API: pack, then execute (nothing to do for an empty output)."""
+    if y.size:
+        execute(geometry, x, pack(geometry, w, b, y.dtype), y, padding_mode, threads)
     return y
 
 
@@ -64,8 +79,8 @@ def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: Arr
         geometry = forward_geometry(fname, nd, x.shape, w.shape, stride, padding, dilation, groups, layout)
     check_bias(b, geometry.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
-    y = _output(fname, geometry, dtype, out, (x, w, b))
-    return _execute(geometry, x, w, b, y, mode, threads)
+    y = output(fname, geometry, dtype, out, (x, w, b))
+    return _run(geometry, x, w, b, y, mode, threads)
 
 
 def _transpose(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
@@ -79,8 +94,8 @@ def _transpose(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: A
                                   layout)
     check_bias(b, geometry.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
-    y = _output(fname, geometry, dtype, out, (x, w, b))
-    return _execute(geometry, x, w, b, y, "zeros", threads)
+    y = output(fname, geometry, dtype, out, (x, w, b))
+    return _run(geometry, x, w, b, y, "zeros", threads)
 
 
 def _pointwise_weight(w: np.ndarray, nd: int, in_channels: int, fname: str, param: str) -> np.ndarray:
@@ -107,9 +122,9 @@ def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLik
     merge = forward_geometry(fname, nd, spatial.out_shape, pw.shape, 1, 0, 1, 1, layout, "pointwise_weight")
     check_bias(b, merge.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
-    y = _output(fname, merge, dtype, out, (x, dw, pw, b))
-    middle = _execute(spatial, x, dw, None, np.empty(spatial.out_shape, dtype), mode, threads)
-    return _execute(merge, middle, pw, b, y, "zeros", threads)
+    y = output(fname, merge, dtype, out, (x, dw, pw, b))
+    middle = _run(spatial, x, dw, None, np.empty(spatial.out_shape, dtype), mode, threads)
+    return _run(merge, middle, pw, b, y, "zeros", threads)
 
 
 _COMMON_DOC = """
@@ -279,7 +294,7 @@ def pointwise_conv(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None =
         y = np.empty(shape, dtype)
     else:
         y = check_out(out, shape, dtype, (x, w, b), fname)
-    _execute(geometry, x.reshape(flat), w3, b, y.reshape(geometry.out_shape), "zeros", threads)
+    _run(geometry, x.reshape(flat), w3, b, y.reshape(geometry.out_shape), "zeros", threads)
     return y
 
 

@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, freethreading_compatible=True
 """Thin binding over the C core: fills a descriptor, releases the GIL, maps status to exceptions.
 
-Arguments arrive already validated and normalised by the Python layer (convx._api):
+Arguments arrive already validated and normalised by the Python layer (convx._conv):
 C-contiguous arrays of one dtype, 3-entry spatial tuples.
 """
 
@@ -49,8 +49,14 @@ cdef extern from "convx.h" nogil:
         int64_t dilation[3]
         int64_t pad_before[3]
 
-    convx_status convx_conv(const convx_conv_desc *desc, const void *input, const void *weight,
-                            const void *bias, void *output, int num_threads)
+    ctypedef struct convx_packed_weights:
+        pass
+
+    convx_status convx_pack_weights(const convx_conv_desc *desc, const void *weight, const void *bias,
+                                    convx_packed_weights **packed)
+    convx_status convx_conv_packed(const convx_conv_desc *desc, const convx_packed_weights *packed,
+                                   const void *input, void *output, int num_threads)
+    void convx_free_packed_weights(convx_packed_weights *packed)
     void convx_init()
     const char *convx_isa_name()
     const char *convx_cpu_features()
@@ -64,42 +70,74 @@ PADDING_MODES = {"zeros": CONVX_PAD_ZEROS, "reflect": CONVX_PAD_REFLECT,
                  "replicate": CONVX_PAD_REPLICATE, "circular": CONVX_PAD_CIRCULAR}
 
 
-def conv(cnp.ndarray x, cnp.ndarray w, object b, cnp.ndarray y, *, bint channels_last,
-         str padding_mode, bint transposed, int64_t groups, in_size, out_size, kernel, stride,
-         dilation, pad_before, int num_threads):
-    """Run one convolution into y. Spatial arguments are 3-tuples (size-1 axes first)."""
-    cdef convx_conv_desc d
-    cdef int i
-    d.dtype = CONVX_FLOAT64 if x.dtype.itemsize == 8 else CONVX_FLOAT32
-    d.layout = CONVX_CHANNELS_LAST if channels_last else CONVX_CHANNELS_FIRST
-    d.padding_mode = PADDING_MODES[padding_mode]
-    d.transposed = transposed
-    d.batch = x.shape[0]
-    d.groups = groups
-    d.in_channels = x.shape[x.ndim - 1] if channels_last else x.shape[1]
-    d.out_channels = y.shape[y.ndim - 1] if channels_last else y.shape[1]
-    for i in range(3):
-        d.in_size[i] = in_size[i]
-        d.out_size[i] = out_size[i]
-        d.kernel[i] = kernel[i]
-        d.stride[i] = stride[i]
-        d.dilation[i] = dilation[i]
-        d.pad_before[i] = pad_before[i]
-    cdef const void *xp = cnp.PyArray_DATA(x)
-    cdef const void *wp = cnp.PyArray_DATA(w)
-    cdef const void *bp = NULL if b is None else cnp.PyArray_DATA(<cnp.ndarray>b)
-    cdef void *yp = cnp.PyArray_DATA(y)
-    cdef convx_status status
-    with nogil:
-        status = convx_conv(&d, xp, wp, bp, yp, num_threads)
+cdef check(convx_status status):
     if status == CONVX_OK:
-        return y
+        return
     if status == CONVX_ERR_NO_MEMORY:
         raise MemoryError("convx could not allocate scratch memory for this convolution")
     if status == CONVX_ERR_UNSUPPORTED:
         raise ValueError("convx has no kernel for this combination of arguments")
     raise ValueError("convx's core rejected the problem descriptor (inconsistent sizes); "
                      "this is a bug in convx's argument checking, please report it")
+
+
+cdef void fill_layer(convx_conv_desc *d, bint float64, bint channels_last, bint transposed,
+                     int64_t groups, int64_t in_channels, int64_t out_channels, kernel):
+    """The descriptor fields packed weights depend on; geometry set to a neutral 1."""
+    cdef int i
+    d.dtype = CONVX_FLOAT64 if float64 else CONVX_FLOAT32
+    d.layout = CONVX_CHANNELS_LAST if channels_last else CONVX_CHANNELS_FIRST
+    d.padding_mode = CONVX_PAD_ZEROS
+    d.transposed = transposed
+    d.batch = 1
+    d.groups = groups
+    d.in_channels = in_channels
+    d.out_channels = out_channels
+    for i in range(3):
+        d.kernel[i] = kernel[i]
+        d.in_size[i] = d.out_size[i] = d.stride[i] = d.dilation[i] = 1
+        d.pad_before[i] = 0
+
+
+cdef class PackedWeights:
+    """Weights (and bias) in the layout the C kernels read, packed once for one layer and dtype."""
+    cdef convx_packed_weights *ptr
+    cdef convx_conv_desc layer
+
+    def __cinit__(self, cnp.ndarray w, object b, *, bint channels_last, bint transposed, int64_t groups,
+                  int64_t in_channels, int64_t out_channels, kernel):
+        fill_layer(&self.layer, w.dtype.itemsize == 8, channels_last, transposed, groups, in_channels,
+                   out_channels, kernel)
+        cdef const void *wp = cnp.PyArray_DATA(w)
+        cdef const void *bp = NULL if b is None else cnp.PyArray_DATA(<cnp.ndarray>b)
+        cdef convx_status status
+        with nogil:
+            status = convx_pack_weights(&self.layer, wp, bp, &self.ptr)
+        check(status)
+
+    def __dealloc__(self):
+        convx_free_packed_weights(self.ptr)
+
+    def run(self, cnp.ndarray x, cnp.ndarray y, *, str padding_mode, int64_t batch, in_size, out_size, stride,
+            dilation, pad_before, int num_threads):
+        """Convolve x into y (C-contiguous, this object's dtype). Spatial arguments are 3-tuples."""
+        cdef convx_conv_desc d = self.layer
+        cdef int i
+        d.padding_mode = PADDING_MODES[padding_mode]
+        d.batch = batch
+        for i in range(3):
+            d.in_size[i] = in_size[i]
+            d.out_size[i] = out_size[i]
+            d.stride[i] = stride[i]
+            d.dilation[i] = dilation[i]
+            d.pad_before[i] = pad_before[i]
+        cdef const void *xp = cnp.PyArray_DATA(x)
+        cdef void *yp = cnp.PyArray_DATA(y)
+        cdef convx_status status
+        with nogil:
+            status = convx_conv_packed(&d, self.ptr, xp, yp, num_threads)
+        check(status)
+        return y
 
 
 def openmp_enabled():
