@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Union
 
 import numpy as np
@@ -57,17 +57,26 @@ def execute(geometry: Geometry, x: np.ndarray, packed: _ext.PackedWeights, y: np
     return y
 
 
-def _run(geometry: Geometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, y: np.ndarray,
-         padding_mode: str, threads: int) -> np.ndarray:
-    """One call of the functional API: pack, then execute (nothing to do for an empty output)."""
+#: Supplies packed weights for step ``step`` of a call (separable calls have two steps).
+Packer = Callable[[int, Geometry, np.ndarray, "np.ndarray | None", np.dtype], _ext.PackedWeights]
+
+
+def pack_fresh(step: int, geometry: Geometry, w: np.ndarray, b: np.ndarray | None,
+               dtype: np.dtype) -> _ext.PackedWeights:
+    """The functional API's packer: pack for this call only (layer objects keep theirs)."""
+    return pack(geometry, w, b, dtype)
+
+
+def _run(step: int, geometry: Geometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, y: np.ndarray,
+         padding_mode: str, threads: int, packer: Packer) -> np.ndarray:
     if y.size:
-        execute(geometry, x, pack(geometry, w, b, y.dtype), y, padding_mode, threads)
+        execute(geometry, x, packer(step, geometry, w, b, y.dtype), y, padding_mode, threads)
     return y
 
 
 def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
              padding: object, dilation: object, groups: object, padding_mode: object, layout: object, out: object,
-             num_threads: object, depthwise: bool = False) -> FloatArray:
+             num_threads: object, depthwise: bool = False, packer: Packer = pack_fresh) -> FloatArray:
     x = as_array(input, fname, "input")
     w = as_array(weight, fname, "weight")
     b = None if bias is None else as_array(bias, fname, "bias")
@@ -80,12 +89,12 @@ def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: Arr
     check_bias(b, geometry.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
     y = output(fname, geometry, dtype, out, (x, w, b))
-    return _run(geometry, x, w, b, y, mode, threads)
+    return _run(0, geometry, x, w, b, y, mode, threads, packer)
 
 
 def _transpose(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
                padding: object, output_padding: object, groups: object, dilation: object, layout: object,
-               out: object, num_threads: object) -> FloatArray:
+               out: object, num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
     x = as_array(input, fname, "input")
     w = as_array(weight, fname, "weight")
     b = None if bias is None else as_array(bias, fname, "bias")
@@ -95,7 +104,7 @@ def _transpose(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: A
     check_bias(b, geometry.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
     y = output(fname, geometry, dtype, out, (x, w, b))
-    return _run(geometry, x, w, b, y, "zeros", threads)
+    return _run(0, geometry, x, w, b, y, "zeros", threads, packer)
 
 
 def _pointwise_weight(w: np.ndarray, nd: int, in_channels: int, fname: str, param: str) -> np.ndarray:
@@ -110,7 +119,7 @@ def _pointwise_weight(w: np.ndarray, nd: int, in_channels: int, fname: str, para
 
 def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLike, pointwise_weight: ArrayLike,
                bias: ArrayLike | None, stride: object, padding: object, dilation: object, padding_mode: object,
-               layout: object, out: object, num_threads: object) -> FloatArray:
+               layout: object, out: object, num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
     x = as_array(input, fname, "input")
     dw = as_array(depthwise_weight, fname, "depthwise_weight")
     pw = as_array(pointwise_weight, fname, "pointwise_weight")
@@ -123,8 +132,35 @@ def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLik
     check_bias(b, merge.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
     y = output(fname, merge, dtype, out, (x, dw, pw, b))
-    middle = _run(spatial, x, dw, None, np.empty(spatial.out_shape, dtype), mode, threads)
-    return _run(merge, middle, pw, b, y, "zeros", threads)
+    middle = _run(0, spatial, x, dw, None, np.empty(spatial.out_shape, dtype), mode, threads, packer)
+    return _run(1, merge, middle, pw, b, y, "zeros", threads, packer)
+
+
+def _pointwise(fname: str, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, layout: object, out: object,
+               num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
+    x = as_array(input, fname, "input")
+    w = as_array(weight, fname, "weight")
+    b = None if bias is None else as_array(bias, fname, "bias")
+    dtype = result_dtype(x, w, b)
+    if x.ndim < 2:
+        fail(ValueError, fname, "input", "an array of at least 2 dimensions (N, C_in, *spatial)", f"shape {x.shape}")
+    channels_last = choice(layout, ("channels_first", "channels_last"), fname, "layout") == "channels_last"
+    spatial = x.shape[1:-1] if channels_last else x.shape[2:]
+    pixels = math.prod(spatial)
+    # Every 1x1 problem is a 1-D one over the flattened pixels.
+    flat = (x.shape[0], pixels, x.shape[-1]) if channels_last else (x.shape[0], x.shape[1], pixels)
+    w3 = _pointwise_weight(w, x.ndim - 2, flat[2] if channels_last else flat[1], fname, "weight").reshape(
+        w.shape[0], -1, 1)
+    geometry = forward_geometry(fname, 1, flat, w3.shape, 1, 0, 1, 1, layout)
+    check_bias(b, geometry.out_channels, fname)
+    threads = resolve_threads(num_threads, fname)
+    shape = (x.shape[0], *spatial, w.shape[0]) if channels_last else (x.shape[0], w.shape[0], *spatial)
+    if out is None:
+        y = np.empty(shape, dtype)
+    else:
+        y = check_out(out, shape, dtype, (x, w, b), fname)
+    _run(0, geometry, x.reshape(flat), w3, b, y.reshape(geometry.out_shape), "zeros", threads, packer)
+    return y
 
 
 _COMMON_DOC = """
@@ -272,30 +308,7 @@ def pointwise_conv(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None =
         ``(N, C_out, *spatial)`` (channels-last if ``layout="channels_last"``), dtype as in
         :func:`conv2d`.
     """
-    fname = "pointwise_conv"
-    x = as_array(input, fname, "input")
-    w = as_array(weight, fname, "weight")
-    b = None if bias is None else as_array(bias, fname, "bias")
-    dtype = result_dtype(x, w, b)
-    if x.ndim < 2:
-        fail(ValueError, fname, "input", "an array of at least 2 dimensions (N, C_in, *spatial)", f"shape {x.shape}")
-    channels_last = choice(layout, ("channels_first", "channels_last"), fname, "layout") == "channels_last"
-    spatial = x.shape[1:-1] if channels_last else x.shape[2:]
-    pixels = math.prod(spatial)
-    # Every 1x1 problem is a 1-D one over the flattened pixels.
-    flat = (x.shape[0], pixels, x.shape[-1]) if channels_last else (x.shape[0], x.shape[1], pixels)
-    w3 = _pointwise_weight(w, x.ndim - 2, flat[2] if channels_last else flat[1], fname, "weight").reshape(
-        w.shape[0], -1, 1)
-    geometry = forward_geometry(fname, 1, flat, w3.shape, 1, 0, 1, 1, layout)
-    check_bias(b, geometry.out_channels, fname)
-    threads = resolve_threads(num_threads, fname)
-    shape = (x.shape[0], *spatial, w.shape[0]) if channels_last else (x.shape[0], w.shape[0], *spatial)
-    if out is None:
-        y = np.empty(shape, dtype)
-    else:
-        y = check_out(out, shape, dtype, (x, w, b), fname)
-    _run(geometry, x.reshape(flat), w3, b, y.reshape(geometry.out_shape), "zeros", threads)
-    return y
+    return _pointwise("pointwise_conv", input, weight, bias, layout, out, num_threads)
 
 
 def conv_transpose1d(input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None, stride: IntOrTuple = 1,
