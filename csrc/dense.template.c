@@ -2,7 +2,7 @@
  *
  * Per group: Y[co, p] = sum_k A[co, k] * B[k, p] with k = (ci, kd, kh, kw) and p an output
  * pixel. A is the weight, packed once (dense_pack) into MR-row panels. B is never materialised
- * whole: each task packs one KC x NC tile of it straight from the input, resolving stride,
+ * whole: each task packs one KC x NC tile of it (row-major, L2-sized) straight from the input, resolving stride,
  * dilation, padding mode and the transposed gather in the addressing, then runs the
  * micro-kernel over it. The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM. */
 
@@ -45,54 +45,54 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
     return a;
 }
 
-/* Packs B[k0:k0+kc, p0:p0+np] of batch n, group g into NR-column panels (zero tail). */
+/* Packs B[k0:k0+kc, p0:p0+np] of batch n, group g as rows of ldb pixels (zero beyond np), so
+ * each run of pixels along an output row is one contiguous copy of the input where it can be. */
 static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax[3], const T *x,
                                    DNAME(strides) sx, int64_t n, int64_t g, int64_t k0, int64_t kc,
-                                   int64_t p0, int64_t np, int64_t nr, T *bbuf) {
+                                   int64_t p0, int64_t np, int64_t ldb, T *bbuf) {
     const int64_t cin_g = d->in_channels / d->groups;
     const int64_t k1 = ax[1].kernel, k2 = ax[2].kernel, taps = ax[0].kernel * k1 * k2;
     const int64_t out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in, in2 = ax[2].in;
-    const int64_t panel_stride = kc * nr;
+    /* Interior taps of a stride-1 channels-first row are one contiguous run of the input. */
+    const int contiguous = sx.sp == 1 && ax[2].stride == 1;
     for (int64_t kk = 0; kk < kc; kk++) {
         const int64_t k = k0 + kk, ci = k / taps, t = k % taps;
         const int64_t kd = t / (k1 * k2), kh = (t / k2) % k1, kw = t % k2;
         const T *chan = x + n * sx.n + (g * cin_g + ci) * sx.c;
-        int64_t lo = 0, hi = 0, shift = 0;
-        /* Interior taps of a stride-1 channels-first row are one contiguous run of the input. */
-        const int contiguous = sx.sp == 1 && ax[2].stride == 1;
+        T *dst = bbuf + kk * ldb;
+        int64_t lo = 0, hi = 0, shift = 0; /* outputs [lo, hi) read input o * stride + shift */
         if (!d->transposed) {
             convx_axis_interior(&ax[2], kw, &lo, &hi);
             shift = kw * ax[2].dilation - ax[2].pad;
         }
-        int64_t q = 0, p = p0;
-        while (q < np) {
+        for (int64_t q = 0, p = p0; q < np;) {
             const int64_t ow0 = p % out2, oh = (p / out2) % out1, od = p / (out2 * out1);
-            const int64_t run = CONVX_MIN(out2 - ow0, np - q);
+            const int64_t end = ow0 + CONVX_MIN(out2 - ow0, np - q);
             const int64_t id = convx_axis_tap(&ax[0], od, kd), ih = convx_axis_tap(&ax[1], oh, kh);
-            const T *row = (id < 0 || ih < 0) ? NULL : chan + (id * in1 + ih) * in2 * sx.sp;
-            /* Copy the run chunk by chunk, each chunk ending at a panel boundary. */
-            for (int64_t ow = ow0, qq = q; ow < ow0 + run;) {
-                const int64_t j = qq % nr, chunk = CONVX_MIN(nr - j, ow0 + run - ow);
-                T *dst = bbuf + (qq / nr) * panel_stride + kk * nr + j;
-                if (!row) {
-                    for (int64_t e = 0; e < chunk; e++) dst[e] = 0;
-                } else if (contiguous && ow >= lo && ow + chunk <= hi) {
-                    memcpy(dst, row + ow + shift, (size_t)chunk * sizeof(T));
-                } else {
-                    for (int64_t e = 0; e < chunk; e++) {
-                        const int64_t o = ow + e;
-                        const int64_t iw = (o >= lo && o < hi) ? o * ax[2].stride + shift : convx_axis_tap(&ax[2], o, kw);
-                        dst[e] = iw < 0 ? (T)0 : row[iw * sx.sp];
-                    }
+            T *run = dst + q - ow0; /* run[o] is output column o of this row */
+            if (id < 0 || ih < 0) {
+                for (int64_t o = ow0; o < end; o++) run[o] = 0;
+            } else {
+                const T *row = chan + (id * in1 + ih) * in2 * sx.sp;
+                const int64_t mid_lo = CONVX_MIN(CONVX_MAX(ow0, lo), end);
+                const int64_t mid_hi = CONVX_MAX(CONVX_MIN(end, hi), mid_lo);
+                for (int64_t o = ow0; o < mid_lo; o++) {
+                    const int64_t iw = convx_axis_tap(&ax[2], o, kw);
+                    run[o] = iw < 0 ? (T)0 : row[iw * sx.sp];
                 }
-                ow += chunk;
-                qq += chunk;
+                if (contiguous)
+                    memcpy(run + mid_lo, row + mid_lo + shift, (size_t)(mid_hi - mid_lo) * sizeof(T));
+                else
+                    for (int64_t o = mid_lo; o < mid_hi; o++) run[o] = row[(o * ax[2].stride + shift) * sx.sp];
+                for (int64_t o = mid_hi; o < end; o++) {
+                    const int64_t iw = convx_axis_tap(&ax[2], o, kw);
+                    run[o] = iw < 0 ? (T)0 : row[iw * sx.sp];
+                }
             }
-            q += run;
-            p += run;
+            q += end - ow0;
+            p += end - ow0;
         }
-        for (int64_t qt = np; qt < convx_ceil_div(np, nr) * nr; qt++)
-            bbuf[(qt / nr) * panel_stride + kk * nr + qt % nr] = 0;
+        for (int64_t q = np; q < ldb; q++) dst[q] = 0;
     }
 }
 
@@ -121,6 +121,7 @@ convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *a, const T *bia
     const int64_t panels_per_split = convx_ceil_div(panels, csplit);
     const int64_t tasks = N * G * ptiles * csplit;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
+    (void)nr;
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
@@ -139,14 +140,15 @@ convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *a, const T *bia
             const int64_t panel_end = CONVX_MIN(panels, (cs + 1) * panels_per_split);
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
-                DNAME(pack_input_tile)(d, ax, x, sx, n, g, k0, kc, p0, np, nr, bbuf);
+                const int64_t ldb = convx_ceil_div(np, nr) * nr;
+                DNAME(pack_input_tile)(d, ax, x, sx, n, g, k0, kc, p0, np, ldb, bbuf);
                 for (int64_t panel = cs * panels_per_split; panel < panel_end; panel++) {
                     const int64_t co0 = panel * mr, rows = CONVX_MIN(mr, cout_g - co0);
                     const T *ap = a + ((g * panels + panel) * K + k0) * mr;
                     const T *bp = bias ? bias + g * cout_g + co0 : NULL;
                     for (int64_t q0 = 0; q0 < np; q0 += nr) {
                         T *c = y + n * sy.n + (g * cout_g + co0) * sy.c + (p0 + q0) * sy.sp;
-                        kt->KT_GEMM(kc, ap, bbuf + (q0 / nr) * kc * nr, c, sy.c, sy.sp, rows,
+                        kt->KT_GEMM(kc, ap, bbuf + q0, ldb, c, sy.c, sy.sp, rows,
                                     CONVX_MIN(nr, np - q0), k0 > 0, bp);
                     }
                 }

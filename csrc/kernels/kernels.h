@@ -5,12 +5,12 @@
 
 #include <stdint.h>
 
-/* C[r, j] (= or +=) sum_p a[p*MR + r] * b[p*NR + j] for r < mr, j < nr, where C[r, j] is
- * c[r*rs_c + j*cs_c]. a is a packed MR-row panel of weights, b a packed NR-column panel of
- * input. Without accumulate, C starts from bias[r] (or 0 when bias is NULL). */
-#define CONVX_GEMM_SIGNATURE(T)                                                                 \
-    (int64_t k, const T *a, const T *b, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr, \
-     int accumulate, const T *bias)
+/* C[r, j] (= or +=) sum_p a[p*MR + r] * b[p*ldb + j] for r < mr, j < nr, where C[r, j] is
+ * c[r*rs_c + j*cs_c]. a is a packed MR-row panel of weights; b rows hold NR readable values
+ * (packed input). Without accumulate, C starts from bias[r] (or 0 when bias is NULL). */
+#define CONVX_GEMM_SIGNATURE(T)                                                                   \
+    (int64_t k, const T *a, const T *b, int64_t ldb, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, \
+     int64_t nr, int accumulate, const T *bias)
 typedef void(*convx_gemm_f32_fn) CONVX_GEMM_SIGNATURE(float);
 typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 

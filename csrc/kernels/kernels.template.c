@@ -13,14 +13,14 @@
 typedef T KNAME(vec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
 #define NV (NR * (int)sizeof(T) / VBYTES)
 
-static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b,
+static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b, int64_t ldb,
                         T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
                         int accumulate, const T *CONVX_RESTRICT bias) {
     KNAME(vec) acc[MR][NV];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(vec)){0};
     for (int64_t p = 0; p < k; p++) {
-        const KNAME(vec) *bp = (const KNAME(vec) *)(b + p * NR);
+        const KNAME(vec) *bp = (const KNAME(vec) *)(b + p * ldb);
         KNAME(vec) bv[NV];
         for (int v = 0; v < NV; v++) bv[v] = bp[v];
         for (int r = 0; r < MR; r++) {
@@ -41,14 +41,14 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
         for (int v = 0; v < NV; v++) *(KNAME(vec) *)&tile[r][v * (VBYTES / (int)sizeof(T))] = acc[r][v];
 #undef NV
 #else
-static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b,
+static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b, int64_t ldb,
                         T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
                         int accumulate, const T *CONVX_RESTRICT bias) {
     T tile[MR][NR];
     for (int r = 0; r < MR; r++)
         for (int j = 0; j < NR; j++) tile[r][j] = 0;
     for (int64_t p = 0; p < k; p++) {
-        const T *ap = a + p * MR, *bp = b + p * NR;
+        const T *ap = a + p * MR, *bp = b + p * ldb;
         for (int r = 0; r < MR; r++)
             for (int j = 0; j < NR; j++) tile[r][j] += ap[r] * bp[j];
     }
