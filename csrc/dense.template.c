@@ -117,7 +117,7 @@ convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *a, const T *bia
     const int64_t ptiles = convx_ceil_div(P, nc);
     /* Split output channels too when batch x groups x pixel tiles cannot feed every thread. */
     int64_t csplit = 1;
-    while (N * G * ptiles * csplit < 2 * num_threads && csplit * 2 <= panels) csplit *= 2;
+    while (N * G * ptiles * csplit < 4 * num_threads && csplit * 2 <= panels) csplit *= 2;
     const int64_t panels_per_split = convx_ceil_div(panels, csplit);
     const int64_t tasks = N * G * ptiles * csplit;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));

@@ -54,33 +54,35 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
     const int64_t k0 = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0 * k1 * k2;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in;
     const int64_t Pin = ax[0].in * in1 * ax[2].in, P = out0 * out1 * out2, s = ax[2].stride;
+    const int64_t sh = ax[1].stride, dh = ax[1].dilation;
     int64_t *phase_info = (int64_t *)convx_alloc((size_t)(3 * s) * sizeof(int64_t));
     if (!phase_info) return CONVX_ERR_NO_MEMORY;
     WNAME(row_phases) ph = {0, 0, phase_info, phase_info + s, phase_info + 2 * s};
     WNAME(plan_row_phases)(&ax[2], &ph);
     const int64_t row_size = ph.plen * s + CONVX_DW_ROW_SLACK; /* slack: dw_rows reads whole blocks */
-    /* Tasks are blocks of output rows of one (n, c, od) plane: enough blocks to feed every thread. */
+    /* A task is a block of output rows of one (n, c, od) plane. It first builds the padded input
+     * rows the block reads (k0 stacks of them), then every tap of every output row is a fixed
+     * offset into them. Blocks are sized to keep those rows in L2, and to feed every thread. */
     const int64_t planes = d->batch * C * out0;
-    const int64_t blocks = CONVX_MIN(out1, CONVX_MAX(1, convx_ceil_div(8 * (int64_t)num_threads, planes)));
-    const int64_t rows_per_block = convx_ceil_div(out1, blocks), tasks = planes * blocks;
-    /* A thread keeps the last padded input rows it built: 2 * k0 * k1 slots, so a row needed
-     * again by the next output row is reused and every row needed now has a slot. */
-    const int64_t slots = 2 * k0 * k1;
-    const size_t scratch = (size_t)(k2 + taps + 2 * slots) * sizeof(int64_t) + (size_t)((slots + 1) * row_size) * sizeof(T);
+    int64_t rows_per_block = CONVX_MAX(1, (int64_t)(192 * 1024 / sizeof(T)) / (k0 * row_size * sh));
+    rows_per_block = CONVX_MIN(rows_per_block, convx_ceil_div(out1 * planes, 4 * (int64_t)num_threads));
+    rows_per_block = CONVX_MAX(1, CONVX_MIN(rows_per_block, out1));
+    const int64_t blocks = convx_ceil_div(out1, rows_per_block), tasks = planes * blocks;
+    const int64_t stack = (rows_per_block - 1) * sh + (k1 - 1) * dh + 1; /* padded rows per kd */
+    const size_t scratch = (size_t)(k2 + taps) * sizeof(int64_t) + (size_t)(k0 * stack * row_size) * sizeof(T);
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
         int64_t *tap_start = (int64_t *)convx_alloc(scratch);
         const T **rows = tap_start ? (const T **)(tap_start + k2) : NULL;
-        int64_t *slot_row = rows ? (int64_t *)(rows + taps) : NULL, *slot_used = slot_row ? slot_row + slots : NULL;
-        T *padded = slot_used ? (T *)(slot_used + slots) : NULL, *zero_row = padded ? padded + slots * row_size : NULL;
+        T *padded = rows ? (T *)(rows + taps) : NULL;
         if (!tap_start) {
 #pragma omp critical(convx_failed)
             failed = 1;
         } else {
+            memset(tap_start, 0, scratch); /* the slack never holds garbage */
             /* Tap kw starts in phase (kw*d) % s at offset (kw*d) / s. */
-            memset(tap_start, 0, scratch); /* also the zero row, and slack never holds garbage */
             for (int64_t kw = 0; kw < k2; kw++)
                 tap_start[kw] = (kw * ax[2].dilation % s) * ph.plen + kw * ax[2].dilation / s;
         }
@@ -89,32 +91,26 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
             if (!tap_start) continue;
             const int64_t block = task % blocks, plane = task / blocks;
             const int64_t od = plane % out0, c = (plane / out0) % C, n = plane / (out0 * C);
+            const int64_t oh0 = block * rows_per_block, oh1 = CONVX_MIN(out1, oh0 + rows_per_block);
+            const int64_t needed = (oh1 - oh0 - 1) * sh + (k1 - 1) * dh + 1;
             const T *chan = x + (n * C + c) * Pin;
-            int64_t victim = 0;
-            for (int64_t i = 0; i < slots; i++) slot_row[i] = -1;
-            for (int64_t oh = block * rows_per_block; oh < CONVX_MIN(out1, (block + 1) * rows_per_block); oh++) {
-                for (int64_t i = 0; i < slots; i++) slot_used[i] = 0;
-                for (int64_t kd = 0; kd < k0; kd++) {
-                    const int64_t id = convx_axis_tap(&ax[0], od, kd);
+            for (int64_t kd = 0; kd < k0; kd++) {
+                const int64_t id = convx_axis_tap(&ax[0], od, kd);
+                for (int64_t j = 0; j < needed; j++) {
+                    T *dst = padded + (kd * stack + j) * row_size;
+                    const int64_t ih = id < 0 ? -1 : convx_resolve(oh0 * sh + j - ax[1].pad, in1, ax[1].mode);
+                    if (ih < 0)
+                        memset(dst, 0, (size_t)(ph.plen * s) * sizeof(T));
+                    else
+                        WNAME(load_padded_row)(&ax[2], &ph, chan + (id * in1 + ih) * ax[2].in, dst);
+                }
+            }
+            for (int64_t oh = oh0; oh < oh1; oh++) {
+                for (int64_t kd = 0; kd < k0; kd++)
                     for (int64_t kh = 0; kh < k1; kh++) {
-                        const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
-                        const T *row = zero_row;
-                        if (ih >= 0) {
-                            const int64_t key = id * in1 + ih;
-                            int64_t slot = 0;
-                            while (slot < slots && slot_row[slot] != key) slot++;
-                            if (slot == slots) { /* not built yet: take a slot this output row does not use */
-                                while (slot_used[victim]) victim = victim + 1 == slots ? 0 : victim + 1;
-                                slot = victim;
-                                slot_row[slot] = key;
-                                WNAME(load_padded_row)(&ax[2], &ph, chan + key * ax[2].in, padded + slot * row_size);
-                            }
-                            slot_used[slot] = 1;
-                            row = padded + slot * row_size;
-                        }
+                        const T *row = padded + (kd * stack + (oh - oh0) * sh + kh * dh) * row_size;
                         for (int64_t kw = 0; kw < k2; kw++) rows[(kd * k1 + kh) * k2 + kw] = row + tap_start[kw];
                     }
-                }
                 T *yrow = y + (n * C * M + c * M) * P + (od * out1 + oh) * out2;
                 for (int64_t m = 0; m < M; m++)
                     kt->KT_DW_ROWS(out2, taps, rows, w + (c * M + m) * taps, bias ? bias[c * M + m] : (T)0,
