@@ -23,26 +23,35 @@ CONVX_INLINE DNAME(strides) DNAME(array_strides)(convx_layout layout, int64_t ch
     return s;
 }
 
-/* A[g][panel][k][MR]: weight rows of group g, MR output channels per panel, zero-padded. */
+/* The weight of output channel co, input channel ci (both within group g), tap t. */
+CONVX_INLINE T DNAME(weight_at)(const convx_conv_desc *d, const T *w, int64_t g, int64_t co, int64_t ci,
+                                int64_t t, int64_t taps) {
+    const int64_t cin_g = d->in_channels / d->groups, cout_g = d->out_channels / d->groups;
+    return d->transposed ? w[((g * cin_g + ci) * cout_g + co) * taps + t] : w[((g * cout_g + co) * cin_g + ci) * taps + t];
+}
+
+/* Channels-first: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
+ * Channels-last: B[g][panel][k][NR] with k = (tap, ci), NR output channels per panel.
+ * Both zero-padded to whole panels. */
 T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
-    const int64_t mr = convx_kernels()->KT_MR;
+    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
+    const int64_t width = channels_last ? convx_kernels()->KT_NR : convx_kernels()->KT_MR;
     const int64_t G = d->groups, cin_g = d->in_channels / G, cout_g = d->out_channels / G;
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], K = cin_g * taps;
-    const int64_t panels = convx_ceil_div(cout_g, mr);
-    size_t count = (size_t)(G * panels * K * mr);
-    T *a = (T *)convx_alloc(count * sizeof(T));
-    if (!a) return NULL;
-    for (size_t i = 0; i < count; i++) a[i] = 0;
+    const int64_t panels = convx_ceil_div(cout_g, width);
+    size_t count = (size_t)(G * panels * K * width);
+    T *packed = (T *)convx_alloc(count * sizeof(T));
+    if (!packed) return NULL;
+    for (size_t i = 0; i < count; i++) packed[i] = 0;
     for (int64_t g = 0; g < G; g++)
         for (int64_t co = 0; co < cout_g; co++)
             for (int64_t ci = 0; ci < cin_g; ci++)
                 for (int64_t t = 0; t < taps; t++) {
-                    int64_t src = d->transposed ? ((g * cin_g + ci) * cout_g + co) * taps + t
-                                                : ((g * cout_g + co) * cin_g + ci) * taps + t;
-                    int64_t k = ci * taps + t;
-                    a[((g * panels + co / mr) * K + k) * mr + co % mr] = w[src];
+                    const int64_t k = channels_last ? t * cin_g + ci : ci * taps + t;
+                    packed[((g * panels + co / width) * K + k) * width + co % width] =
+                        DNAME(weight_at)(d, w, g, co, ci, t, taps);
                 }
-    return a;
+    return packed;
 }
 
 /* Packs B[k0:k0+kc, p0:p0+np] of batch n, group g as rows of ldb pixels (zero beyond np), so
@@ -96,18 +105,16 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
     }
 }
 
-/* Runs with weights packed by dense_pack for the same descriptor. */
-convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *a, const T *bias, const T *x, T *y,
-                              int num_threads) {
+/* Channels-first: output channels are the micro-tile's rows (weights broadcast), pixels its
+ * columns (input vectors along the width). */
+static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const convx_axis ax[3], const T *a,
+                                                const T *bias, const T *x, T *y, int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
-    convx_axis ax[3];
-    convx_axes_from_desc(d, ax);
     const int64_t N = d->batch, G = d->groups;
     const int64_t cin_g = d->in_channels / G, cout_g = d->out_channels / G;
     const int64_t K = cin_g * ax[0].kernel * ax[1].kernel * ax[2].kernel;
     const int64_t P = ax[0].out * ax[1].out * ax[2].out, Pin = ax[0].in * ax[1].in * ax[2].in;
-    if (N == 0 || P == 0 || cout_g == 0) return CONVX_OK;
     const int64_t panels = convx_ceil_div(cout_g, mr);
 
     const DNAME(strides) sx = DNAME(array_strides)(d->layout, d->in_channels, Pin);
@@ -121,7 +128,6 @@ convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *a, const T *bia
     const int64_t panels_per_split = convx_ceil_div(panels, csplit);
     const int64_t tasks = N * G * ptiles * csplit;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
-    (void)nr;
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
@@ -157,6 +163,104 @@ convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *a, const T *bia
         convx_free(bbuf);
     }
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
+/* Packs A[p0:p0+np, k0:k0+kc] (pixels x (tap, ci)) of batch n, group g of a channels-last
+ * input into MR-pixel panels [panel][k][MR], zero beyond np: each tap of each pixel is a
+ * contiguous run of input channels. */
+static void DNAME(pack_pixels)(const convx_conv_desc *d, const convx_axis ax[3], const T *x, int64_t n, int64_t g,
+                               int64_t k0, int64_t kc, int64_t p0, int64_t np, int64_t mr, T *apack) {
+    const int64_t cin_g = d->in_channels / d->groups, C = d->in_channels;
+    const int64_t k1 = ax[1].kernel, k2 = ax[2].kernel;
+    const int64_t out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in, in2 = ax[2].in;
+    const int64_t Pin = ax[0].in * in1 * in2, padded_np = convx_ceil_div(np, mr) * mr;
+    for (int64_t q = 0; q < padded_np; q++) {
+        T *dst = apack + (q / mr) * kc * mr + q % mr;
+        const int64_t p = p0 + q, ow = p % out2, oh = (p / out2) % out1, od = p / (out2 * out1);
+        for (int64_t k = k0; k < k0 + kc;) {
+            const int64_t t = k / cin_g, ci0 = k % cin_g, run = CONVX_MIN(cin_g - ci0, k0 + kc - k);
+            const int64_t kd = t / (k1 * k2), kh = (t / k2) % k1, kw = t % k2;
+            const int64_t id = q < np ? convx_axis_tap(&ax[0], od, kd) : -1;
+            const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
+            const int64_t iw = ih < 0 ? -1 : convx_axis_tap(&ax[2], ow, kw);
+            T *out = dst + (k - k0) * mr;
+            if (iw < 0) {
+                for (int64_t i = 0; i < run; i++) out[i * mr] = 0;
+            } else {
+                const T *src = x + (n * Pin + (id * in1 + ih) * in2 + iw) * C + g * cin_g + ci0;
+                for (int64_t i = 0; i < run; i++) out[i * mr] = src[i];
+            }
+            k += run;
+        }
+    }
+}
+
+/* Channels-last: pixels are the micro-tile's rows (input values broadcast), output channels its
+ * columns (packed weight vectors), so results are stored as contiguous channel vectors. */
+static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const convx_axis ax[3], const T *bw,
+                                               const T *bias, const T *x, T *y, int num_threads) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    const int64_t N = d->batch, G = d->groups, Cout = d->out_channels;
+    const int64_t cin_g = d->in_channels / G, cout_g = Cout / G;
+    const int64_t K = cin_g * ax[0].kernel * ax[1].kernel * ax[2].kernel;
+    const int64_t P = ax[0].out * ax[1].out * ax[2].out;
+    const int64_t panels = convx_ceil_div(cout_g, nr);
+    const int64_t kc_max = DNAME(dense_kc), npix = 16 * mr;
+    const int64_t ptiles = convx_ceil_div(P, npix);
+    int64_t csplit = 1;
+    while (N * G * ptiles * csplit < 4 * num_threads && csplit * 2 <= panels) csplit *= 2;
+    const int64_t panels_per_split = convx_ceil_div(panels, csplit);
+    const int64_t tasks = N * G * ptiles * csplit;
+    const size_t apack_count = (size_t)(npix * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
+    int failed = 0;
+
+#pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
+    {
+        T *apack = (T *)convx_alloc(apack_count * sizeof(T));
+        if (!apack) {
+#pragma omp critical(convx_failed)
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic)
+        for (int64_t task = 0; task < tasks; task++) {
+            if (!apack) continue;
+            const int64_t cs = task % csplit, pt = (task / csplit) % ptiles;
+            const int64_t g = (task / (csplit * ptiles)) % G, n = task / (csplit * ptiles * G);
+            const int64_t p0 = pt * npix, np = CONVX_MIN(npix, P - p0);
+            const int64_t co_begin = CONVX_MIN(cout_g, cs * panels_per_split * nr);
+            const int64_t co_end = CONVX_MIN(cout_g, (cs + 1) * panels_per_split * nr);
+            /* Start from the bias; every K chunk then accumulates. */
+            for (int64_t p = p0; p < p0 + np; p++) {
+                T *yp = y + (n * P + p) * Cout + g * cout_g;
+                for (int64_t co = co_begin; co < co_end; co++) yp[co] = bias ? bias[g * cout_g + co] : (T)0;
+            }
+            for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
+                const int64_t kc = CONVX_MIN(kc_max, K - k0);
+                DNAME(pack_pixels)(d, ax, x, n, g, k0, kc, p0, np, mr, apack);
+                for (int64_t co0 = co_begin; co0 < co_end; co0 += nr) {
+                    const T *bp = bw + ((g * panels + co0 / nr) * K + k0) * nr;
+                    for (int64_t q0 = 0; q0 < np; q0 += mr) {
+                        T *c = y + (n * P + p0 + q0) * Cout + g * cout_g + co0;
+                        kt->KT_GEMM(kc, apack + (q0 / mr) * kc * mr, bp, nr, c, Cout, 1, CONVX_MIN(mr, np - q0),
+                                    CONVX_MIN(nr, co_end - co0), 1, NULL);
+                    }
+                }
+            }
+        }
+        convx_free(apack);
+    }
+    return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
+/* Runs with weights packed by dense_pack for the same descriptor. */
+convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *packed, const T *bias, const T *x, T *y,
+                              int num_threads) {
+    convx_axis ax[3];
+    convx_axes_from_desc(d, ax);
+    if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
+    return d->layout == CONVX_CHANNELS_FIRST ? DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads)
+                                             : DNAME(dense_channels_last)(d, ax, packed, bias, x, y, num_threads);
 }
 
 #undef DNAME
