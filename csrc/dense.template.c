@@ -10,26 +10,6 @@
 
 enum { DNAME(dense_kc) = 256, DNAME(dense_nc_target) = 192 };
 
-/* Layout-independent element strides of a (N, C, spatial) array. */
-typedef struct {
-    int64_t n, c, sp;
-} DNAME(strides);
-
-CONVX_INLINE DNAME(strides) DNAME(array_strides)(convx_layout layout, int64_t channels, int64_t pixels) {
-    DNAME(strides) s;
-    s.n = channels * pixels;
-    s.c = layout == CONVX_CHANNELS_FIRST ? pixels : 1;
-    s.sp = layout == CONVX_CHANNELS_FIRST ? 1 : channels;
-    return s;
-}
-
-/* The weight of output channel co, input channel ci (both within group g), tap t. */
-CONVX_INLINE T DNAME(weight_at)(const convx_conv_desc *d, const T *w, int64_t g, int64_t co, int64_t ci,
-                                int64_t t, int64_t taps) {
-    const int64_t cin_g = d->in_channels / d->groups, cout_g = d->out_channels / d->groups;
-    return d->transposed ? w[((g * cin_g + ci) * cout_g + co) * taps + t] : w[((g * cout_g + co) * cin_g + ci) * taps + t];
-}
-
 /* Channels-first: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
  * Channels-last: B[g][panel][k][NR] with k = (tap, ci), NR output channels per panel.
  * Both zero-padded to whole panels. */
@@ -39,69 +19,99 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
     const int64_t G = d->groups, cin_g = d->in_channels / G, cout_g = d->out_channels / G;
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], K = cin_g * taps;
     const int64_t panels = convx_ceil_div(cout_g, width);
+    /* Where w[g, co, ci, t] sits: forward (C_out, C_in/G, taps), transposed (C_in, C_out/G, taps). */
+    const int64_t stride_co = d->transposed ? taps : cin_g * taps, stride_ci = d->transposed ? cout_g * taps : taps;
+    const int64_t stride_g = cout_g * cin_g * taps;
+    const int64_t stride_k_ci = channels_last ? 1 : taps, stride_k_t = channels_last ? cin_g : 1;
     size_t count = (size_t)(G * panels * K * width);
     T *packed = (T *)convx_alloc(count * sizeof(T));
     if (!packed) return NULL;
-    for (size_t i = 0; i < count; i++) packed[i] = 0;
+    memset(packed, 0, count * sizeof(T));
     for (int64_t g = 0; g < G; g++)
-        for (int64_t co = 0; co < cout_g; co++)
+        for (int64_t co = 0; co < cout_g; co++) {
+            T *panel = packed + (g * panels + co / width) * K * width + co % width;
+            const T *src = w + g * stride_g + co * stride_co;
             for (int64_t ci = 0; ci < cin_g; ci++)
-                for (int64_t t = 0; t < taps; t++) {
-                    const int64_t k = channels_last ? t * cin_g + ci : ci * taps + t;
-                    packed[((g * panels + co / width) * K + k) * width + co % width] =
-                        DNAME(weight_at)(d, w, g, co, ci, t, taps);
-                }
+                for (int64_t t = 0; t < taps; t++)
+                    panel[(ci * stride_k_ci + t * stride_k_t) * width] = src[ci * stride_ci + t];
+        }
     return packed;
 }
 
-/* Packs B[k0:k0+kc, p0:p0+np] of batch n, group g as rows of ldb pixels (zero beyond np), so
- * each run of pixels along an output row is one contiguous copy of the input where it can be. */
-static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax[3], const T *x,
-                                   DNAME(strides) sx, int64_t n, int64_t g, int64_t k0, int64_t kc,
-                                   int64_t p0, int64_t np, int64_t ldb, T *bbuf) {
-    const int64_t cin_g = d->in_channels / d->groups;
-    const int64_t k1 = ax[1].kernel, k2 = ax[2].kernel, taps = ax[0].kernel * k1 * k2;
-    const int64_t out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in, in2 = ax[2].in;
-    /* Interior taps of a stride-1 channels-first row are one contiguous run of the input. */
-    const int contiguous = sx.sp == 1 && ax[2].stride == 1;
+/* A run of a pixel tile along one output row: tile columns [q, q + end - ow0) are output
+ * columns [ow0, end) of row (od, oh). */
+typedef struct {
+    int64_t q, ow0, end, od, oh;
+} DNAME(row_run);
+
+static int64_t DNAME(split_rows)(const convx_axis ax[3], int64_t p0, int64_t np, DNAME(row_run) *runs) {
+    const int64_t out1 = ax[1].out, out2 = ax[2].out;
+    int64_t count = 0;
+    for (int64_t q = 0, p = p0; q < np; count++) {
+        DNAME(row_run) *r = &runs[count];
+        r->q = q;
+        r->ow0 = p % out2;
+        r->oh = (p / out2) % out1;
+        r->od = p / (out2 * out1);
+        r->end = r->ow0 + CONVX_MIN(out2 - r->ow0, np - q);
+        q += r->end - r->ow0;
+        p += r->end - r->ow0;
+    }
+    return count;
+}
+
+/* Packs B[k0:k0+kc, tile pixels] of batch n, group g (channels-first input) as rows of ldb
+ * pixels (zero beyond the tile), so each run of pixels along an output row is one contiguous
+ * copy of the input where it can be. w_lo/w_hi: per kw, the outputs that read the input row
+ * directly (at o * stride + kw * dilation - pad). */
+static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax[3], const T *x, int64_t n,
+                                   int64_t g, int64_t k0, int64_t kc, const DNAME(row_run) *runs, int64_t nruns,
+                                   int64_t np, const int64_t *w_lo, const int64_t *w_hi, int64_t ldb, T *bbuf) {
+    const int64_t cin_g = d->in_channels / d->groups, Pin = ax[0].in * ax[1].in * ax[2].in;
+    const int64_t k0n = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0n * k1 * k2;
+    const int64_t in1 = ax[1].in, in2 = ax[2].in, sw = ax[2].stride;
+    int64_t ci = k0 / taps, kd = (k0 % taps) / (k1 * k2), kh = (k0 / k2) % k1, kw = k0 % k2;
     for (int64_t kk = 0; kk < kc; kk++) {
-        const int64_t k = k0 + kk, ci = k / taps, t = k % taps;
-        const int64_t kd = t / (k1 * k2), kh = (t / k2) % k1, kw = t % k2;
-        const T *chan = x + n * sx.n + (g * cin_g + ci) * sx.c;
+        const T *chan = x + (n * d->in_channels + g * cin_g + ci) * Pin;
         T *dst = bbuf + kk * ldb;
-        int64_t lo = 0, hi = 0, shift = 0; /* outputs [lo, hi) read input o * stride + shift */
-        if (!d->transposed) {
-            convx_axis_interior(&ax[2], kw, &lo, &hi);
-            shift = kw * ax[2].dilation - ax[2].pad;
+        const int64_t lo = w_lo[kw], hi = w_hi[kw], shift = kw * ax[2].dilation - ax[2].pad;
+        for (int64_t r = 0; r < nruns; r++) {
+            const DNAME(row_run) *run = &runs[r];
+            T *out = dst + run->q - run->ow0; /* out[o] is output column o of this row */
+            const int64_t id = convx_axis_tap(&ax[0], run->od, kd);
+            const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], run->oh, kh);
+            if (ih < 0) {
+                memset(out + run->ow0, 0, (size_t)(run->end - run->ow0) * sizeof(T));
+                continue;
+            }
+            const T *row = chan + (id * in1 + ih) * in2;
+            const int64_t mid_lo = CONVX_MIN(CONVX_MAX(run->ow0, lo), run->end);
+            const int64_t mid_hi = CONVX_MAX(CONVX_MIN(run->end, hi), mid_lo);
+            for (int64_t o = run->ow0; o < mid_lo; o++) {
+                const int64_t iw = convx_axis_tap(&ax[2], o, kw);
+                out[o] = iw < 0 ? (T)0 : row[iw];
+            }
+            if (sw == 1)
+                memcpy(out + mid_lo, row + mid_lo + shift, (size_t)(mid_hi - mid_lo) * sizeof(T));
+            else
+                for (int64_t o = mid_lo; o < mid_hi; o++) out[o] = row[o * sw + shift];
+            for (int64_t o = mid_hi; o < run->end; o++) {
+                const int64_t iw = convx_axis_tap(&ax[2], o, kw);
+                out[o] = iw < 0 ? (T)0 : row[iw];
+            }
         }
-        for (int64_t q = 0, p = p0; q < np;) {
-            const int64_t ow0 = p % out2, oh = (p / out2) % out1, od = p / (out2 * out1);
-            const int64_t end = ow0 + CONVX_MIN(out2 - ow0, np - q);
-            const int64_t id = convx_axis_tap(&ax[0], od, kd), ih = convx_axis_tap(&ax[1], oh, kh);
-            T *run = dst + q - ow0; /* run[o] is output column o of this row */
-            if (id < 0 || ih < 0) {
-                for (int64_t o = ow0; o < end; o++) run[o] = 0;
-            } else {
-                const T *row = chan + (id * in1 + ih) * in2 * sx.sp;
-                const int64_t mid_lo = CONVX_MIN(CONVX_MAX(ow0, lo), end);
-                const int64_t mid_hi = CONVX_MAX(CONVX_MIN(end, hi), mid_lo);
-                for (int64_t o = ow0; o < mid_lo; o++) {
-                    const int64_t iw = convx_axis_tap(&ax[2], o, kw);
-                    run[o] = iw < 0 ? (T)0 : row[iw * sx.sp];
-                }
-                if (contiguous)
-                    memcpy(run + mid_lo, row + mid_lo + shift, (size_t)(mid_hi - mid_lo) * sizeof(T));
-                else
-                    for (int64_t o = mid_lo; o < mid_hi; o++) run[o] = row[(o * ax[2].stride + shift) * sx.sp];
-                for (int64_t o = mid_hi; o < end; o++) {
-                    const int64_t iw = convx_axis_tap(&ax[2], o, kw);
-                    run[o] = iw < 0 ? (T)0 : row[iw * sx.sp];
+        if (ldb > np) memset(dst + np, 0, (size_t)(ldb - np) * sizeof(T));
+        /* next k: kw fastest, then kh, kd, ci */
+        if (++kw == k2) {
+            kw = 0;
+            if (++kh == k1) {
+                kh = 0;
+                if (++kd == k0n) {
+                    kd = 0;
+                    ci++;
                 }
             }
-            q += end - ow0;
-            p += end - ow0;
         }
-        for (int64_t q = np; q < ldb; q++) dst[q] = 0;
     }
 }
 
@@ -114,11 +124,9 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const int64_t N = d->batch, G = d->groups;
     const int64_t cin_g = d->in_channels / G, cout_g = d->out_channels / G;
     const int64_t K = cin_g * ax[0].kernel * ax[1].kernel * ax[2].kernel;
-    const int64_t P = ax[0].out * ax[1].out * ax[2].out, Pin = ax[0].in * ax[1].in * ax[2].in;
+    const int64_t P = ax[0].out * ax[1].out * ax[2].out;
     const int64_t panels = convx_ceil_div(cout_g, mr);
 
-    const DNAME(strides) sx = DNAME(array_strides)(d->layout, d->in_channels, Pin);
-    const DNAME(strides) sy = DNAME(array_strides)(d->layout, d->out_channels, P);
     const int64_t kc_max = DNAME(dense_kc);
     const int64_t nc = convx_ceil_div(DNAME(dense_nc_target), nr) * nr;
     const int64_t ptiles = convx_ceil_div(P, nc);
@@ -130,9 +138,19 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     int failed = 0;
 
+    /* Per kw, the outputs whose tap reads the input row directly (none for transposed). */
+    int64_t *w_lo = (int64_t *)convx_alloc((size_t)(2 * ax[2].kernel) * sizeof(int64_t)), *w_hi = w_lo + ax[2].kernel;
+    if (!w_lo) return CONVX_ERR_NO_MEMORY;
+    for (int64_t kw = 0; kw < ax[2].kernel; kw++) {
+        w_lo[kw] = w_hi[kw] = 0;
+        if (!d->transposed) convx_axis_interior(&ax[2], kw, &w_lo[kw], &w_hi[kw]);
+    }
+
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        T *bbuf = (T *)convx_alloc(bbuf_count * sizeof(T));
+        /* Per thread: the B tile, then the row runs of the pixel tile. */
+        T *bbuf = (T *)convx_alloc(bbuf_count * sizeof(T) + (size_t)(nc + 1) * sizeof(DNAME(row_run)));
+        DNAME(row_run) *runs = bbuf ? (DNAME(row_run) *)(bbuf + bbuf_count) : NULL;
         if (!bbuf) {
 #pragma omp critical(convx_failed)
             failed = 1;
@@ -142,19 +160,19 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
             if (!bbuf) continue;
             const int64_t cs = task % csplit, pt = (task / csplit) % ptiles;
             const int64_t g = (task / (csplit * ptiles)) % G, n = task / (csplit * ptiles * G);
-            const int64_t p0 = pt * nc, np = CONVX_MIN(nc, P - p0);
+            const int64_t p0 = pt * nc, np = CONVX_MIN(nc, P - p0), ldb = convx_ceil_div(np, nr) * nr;
             const int64_t panel_end = CONVX_MIN(panels, (cs + 1) * panels_per_split);
+            const int64_t nruns = DNAME(split_rows)(ax, p0, np, runs);
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
-                const int64_t ldb = convx_ceil_div(np, nr) * nr;
-                DNAME(pack_input_tile)(d, ax, x, sx, n, g, k0, kc, p0, np, ldb, bbuf);
+                DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf);
                 for (int64_t panel = cs * panels_per_split; panel < panel_end; panel++) {
                     const int64_t co0 = panel * mr, rows = CONVX_MIN(mr, cout_g - co0);
                     const T *ap = a + ((g * panels + panel) * K + k0) * mr;
                     const T *bp = bias ? bias + g * cout_g + co0 : NULL;
                     for (int64_t q0 = 0; q0 < np; q0 += nr) {
-                        T *c = y + n * sy.n + (g * cout_g + co0) * sy.c + (p0 + q0) * sy.sp;
-                        kt->KT_GEMM(kc, ap, bbuf + q0, ldb, c, sy.c, sy.sp, rows,
+                        T *c = y + (n * d->out_channels + g * cout_g + co0) * P + p0 + q0;
+                        kt->KT_GEMM(kc, ap, bbuf + q0, ldb, c, P, 1, rows,
                                     CONVX_MIN(nr, np - q0), k0 > 0, bp);
                     }
                 }
@@ -162,6 +180,7 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
         }
         convx_free(bbuf);
     }
+    convx_free(w_lo);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
