@@ -115,6 +115,41 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
     }
 }
 
+/* How a problem splits into tasks: batch x group x pixel tile x slice of output-channel panels.
+ * Channel panels are split only as far as needed to give every thread several tasks. */
+typedef struct {
+    int64_t groups, tile, ptiles, panels, csplit, panels_per_split, count;
+} DNAME(tasks);
+
+typedef struct {
+    int64_t n, g, p0, np, panel_begin, panel_end;
+} DNAME(task);
+
+static DNAME(tasks) DNAME(plan_tasks)(int64_t N, int64_t G, int64_t P, int64_t tile, int64_t panels, int num_threads) {
+    DNAME(tasks) t;
+    t.groups = G;
+    t.tile = tile;
+    t.ptiles = convx_ceil_div(P, tile);
+    t.panels = panels;
+    t.csplit = 1;
+    while (N * G * t.ptiles * t.csplit < 4 * num_threads && t.csplit * 2 <= panels) t.csplit *= 2;
+    t.panels_per_split = convx_ceil_div(panels, t.csplit);
+    t.count = N * G * t.ptiles * t.csplit;
+    return t;
+}
+
+static DNAME(task) DNAME(task_at)(const DNAME(tasks) *t, int64_t index, int64_t P) {
+    DNAME(task) k;
+    const int64_t cs = index % t->csplit, pt = (index / t->csplit) % t->ptiles;
+    k.g = (index / (t->csplit * t->ptiles)) % t->groups;
+    k.n = index / (t->csplit * t->ptiles * t->groups);
+    k.p0 = pt * t->tile;
+    k.np = CONVX_MIN(t->tile, P - k.p0);
+    k.panel_begin = CONVX_MIN(t->panels, cs * t->panels_per_split);
+    k.panel_end = CONVX_MIN(t->panels, (cs + 1) * t->panels_per_split);
+    return k;
+}
+
 /* Channels-first: output channels are the micro-tile's rows (weights broadcast), pixels its
  * columns (input vectors along the width). */
 static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const convx_axis ax[3], const T *a,
@@ -129,12 +164,8 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
 
     const int64_t kc_max = DNAME(dense_kc);
     const int64_t nc = convx_ceil_div(DNAME(dense_nc_target), nr) * nr;
-    const int64_t ptiles = convx_ceil_div(P, nc);
-    /* Split output channels too when batch x groups x pixel tiles cannot feed every thread. */
-    int64_t csplit = 1;
-    while (N * G * ptiles * csplit < 4 * num_threads && csplit * 2 <= panels) csplit *= 2;
-    const int64_t panels_per_split = convx_ceil_div(panels, csplit);
-    const int64_t tasks = N * G * ptiles * csplit;
+    const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nc, panels, num_threads);
+    const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     int failed = 0;
 
@@ -158,15 +189,13 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!bbuf) continue;
-            const int64_t cs = task % csplit, pt = (task / csplit) % ptiles;
-            const int64_t g = (task / (csplit * ptiles)) % G, n = task / (csplit * ptiles * G);
-            const int64_t p0 = pt * nc, np = CONVX_MIN(nc, P - p0), ldb = convx_ceil_div(np, nr) * nr;
-            const int64_t panel_end = CONVX_MIN(panels, (cs + 1) * panels_per_split);
+            const DNAME(task) job = DNAME(task_at)(&plan, task, P);
+            const int64_t n = job.n, g = job.g, p0 = job.p0, np = job.np, ldb = convx_ceil_div(np, nr) * nr;
             const int64_t nruns = DNAME(split_rows)(ax, p0, np, runs);
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
                 DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf);
-                for (int64_t panel = cs * panels_per_split; panel < panel_end; panel++) {
+                for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
                     const int64_t co0 = panel * mr, rows = CONVX_MIN(mr, cout_g - co0);
                     const T *ap = a + ((g * panels + panel) * K + k0) * mr;
                     const T *bp = bias ? bias + g * cout_g + co0 : NULL;
@@ -226,11 +255,8 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
     const int64_t P = ax[0].out * ax[1].out * ax[2].out;
     const int64_t panels = convx_ceil_div(cout_g, nr);
     const int64_t kc_max = DNAME(dense_kc), npix = 16 * mr;
-    const int64_t ptiles = convx_ceil_div(P, npix);
-    int64_t csplit = 1;
-    while (N * G * ptiles * csplit < 4 * num_threads && csplit * 2 <= panels) csplit *= 2;
-    const int64_t panels_per_split = convx_ceil_div(panels, csplit);
-    const int64_t tasks = N * G * ptiles * csplit;
+    const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, npix, panels, num_threads);
+    const int64_t tasks = plan.count;
     const size_t apack_count = (size_t)(npix * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     int failed = 0;
 
@@ -244,11 +270,9 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!apack) continue;
-            const int64_t cs = task % csplit, pt = (task / csplit) % ptiles;
-            const int64_t g = (task / (csplit * ptiles)) % G, n = task / (csplit * ptiles * G);
-            const int64_t p0 = pt * npix, np = CONVX_MIN(npix, P - p0);
-            const int64_t co_begin = CONVX_MIN(cout_g, cs * panels_per_split * nr);
-            const int64_t co_end = CONVX_MIN(cout_g, (cs + 1) * panels_per_split * nr);
+            const DNAME(task) job = DNAME(task_at)(&plan, task, P);
+            const int64_t n = job.n, g = job.g, p0 = job.p0, np = job.np;
+            const int64_t co_begin = CONVX_MIN(cout_g, job.panel_begin * nr), co_end = CONVX_MIN(cout_g, job.panel_end * nr);
             /* Start from the bias; every K chunk then accumulates. */
             for (int64_t p = p0; p < p0 + np; p++) {
                 T *yp = y + (n * P + p) * Cout + g * cout_g;
