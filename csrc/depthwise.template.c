@@ -29,20 +29,34 @@ static void WNAME(plan_row_phases)(const convx_axis *aw, WNAME(row_phases) *ph) 
  * dst + r * plen), so every tap reads a contiguous run. */
 static void WNAME(load_padded_row)(const convx_axis *aw, const WNAME(row_phases) *ph, const T *src, T *dst) {
     const int64_t s = aw->stride;
-    for (int64_t r = 0; r < s; r++, dst += ph->plen) {
+    for (int64_t r = 0; r < s; r++) {
         const int64_t lo = ph->lo[r], hi = ph->hi[r], first = r - aw->pad;
+        T *phase = dst + r * ph->plen;
         for (int64_t t = 0; t < lo; t++) {
             const int64_t i = convx_resolve(first + t * s, aw->in, aw->mode);
-            dst[t] = i < 0 ? (T)0 : src[i];
+            phase[t] = i < 0 ? (T)0 : src[i];
         }
         if (s == 1)
-            memcpy(dst + lo, src + first + lo, (size_t)(hi - lo) * sizeof(T));
-        else
-            for (int64_t t = lo; t < hi; t++) dst[t] = src[first + t * s];
+            memcpy(phase + lo, src + first + lo, (size_t)(hi - lo) * sizeof(T));
+        else if (s != 2)
+            for (int64_t t = lo; t < hi; t++) phase[t] = src[first + t * s];
         for (int64_t t = hi; t < ph->count[r]; t++) {
             const int64_t i = convx_resolve(first + t * s, aw->in, aw->mode);
-            dst[t] = i < 0 ? (T)0 : src[i];
+            phase[t] = i < 0 ? (T)0 : src[i];
         }
+    }
+    if (s == 2) { /* both phases in one pass, which the compiler turns into vector shuffles */
+        const int64_t lo = CONVX_MAX(ph->lo[0], ph->lo[1]), hi = CONVX_MIN(ph->hi[0], ph->hi[1]);
+        T *CONVX_RESTRICT even = dst, *CONVX_RESTRICT odd = dst + ph->plen;
+        const T *CONVX_RESTRICT base = src - aw->pad;
+        for (int64_t t = ph->lo[0]; t < CONVX_MIN(lo, ph->hi[0]); t++) even[t] = base[2 * t];
+        for (int64_t t = ph->lo[1]; t < CONVX_MIN(lo, ph->hi[1]); t++) odd[t] = base[2 * t + 1];
+        for (int64_t t = lo; t < hi; t++) {
+            even[t] = base[2 * t];
+            odd[t] = base[2 * t + 1];
+        }
+        for (int64_t t = CONVX_MAX(hi, ph->lo[0]); t < ph->hi[0]; t++) even[t] = base[2 * t];
+        for (int64_t t = CONVX_MAX(hi, ph->lo[1]); t < ph->hi[1]; t++) odd[t] = base[2 * t + 1];
     }
 }
 
