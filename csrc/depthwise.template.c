@@ -1,7 +1,7 @@
 /* Depthwise convolution (groups == in_channels, any depth multiplier M) for one element type.
  * Memory-bound, so it streams rows instead of packing a GEMM operand:
- *  - channels-first: each output row is one dw_rows kernel call over pointers into padded input
- *    rows (split into stride phases so every tap reads a contiguous run);
+ *  - channels-first: each block of output rows is one dw_rows kernel call over pointers into
+ *    padded input rows (split into stride phases so every tap reads a contiguous run);
  *  - channels-last: each output pixel is one dw_channels call over pointers to input pixels.
  * The including file defines T, SFX, KT_DW_ROWS, KT_DW_CHANNELS. */
 
@@ -119,17 +119,16 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
                         WNAME(load_padded_row)(&ax[2], &ph, chan + (id * in1 + ih) * ax[2].in, dst);
                 }
             }
-            for (int64_t oh = oh0; oh < oh1; oh++) {
-                for (int64_t kd = 0; kd < k0; kd++)
-                    for (int64_t kh = 0; kh < k1; kh++) {
-                        const T *row = padded + (kd * stack + (oh - oh0) * sh + kh * dh) * row_size;
-                        for (int64_t kw = 0; kw < k2; kw++) rows[(kd * k1 + kh) * k2 + kw] = row + tap_start[kw];
-                    }
-                T *yrow = y + (n * C * M + c * M) * P + (od * out1 + oh) * out2;
-                for (int64_t m = 0; m < M; m++)
-                    kt->KT_DW_ROWS(out2, taps, rows, w + (c * M + m) * taps, bias ? bias[c * M + m] : (T)0,
-                                   yrow + m * P);
-            }
+            /* Taps of the block's first output row; row oh reads (oh - oh0) * sh rows further on. */
+            for (int64_t kd = 0; kd < k0; kd++)
+                for (int64_t kh = 0; kh < k1; kh++) {
+                    const T *row = padded + (kd * stack + kh * dh) * row_size;
+                    for (int64_t kw = 0; kw < k2; kw++) rows[(kd * k1 + kh) * k2 + kw] = row + tap_start[kw];
+                }
+            T *yblock = y + (n * C * M + c * M) * P + (od * out1 + oh0) * out2;
+            for (int64_t m = 0; m < M; m++)
+                kt->KT_DW_ROWS(out2, oh1 - oh0, taps, rows, sh * row_size, w + (c * M + m) * taps,
+                               bias ? bias[c * M + m] : (T)0, yblock + m * P, out2);
         }
         convx_free(tap_start);
     }

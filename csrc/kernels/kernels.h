@@ -14,11 +14,13 @@
 typedef void(*convx_gemm_f32_fn) CONVX_GEMM_SIGNATURE(float);
 typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 
-/* Depthwise along a row (channels-first): out[j] = init + sum_t w[t] * rows[t][j], j < n;
- * each rows[t] readable CONVX_DW_ROW_SLACK elements past n. */
+/* Depthwise along rows (channels-first): for r < nrows, j < n,
+ * out[r*out_step + j] = init + sum_t w[t] * rows[t][r*row_step + j]; each row readable
+ * CONVX_DW_ROW_SLACK elements past n. */
 #define CONVX_DW_ROW_SLACK 32
-#define CONVX_DW_ROWS_SIGNATURE(T) \
-    (int64_t n, int64_t taps, const T *const *rows, const T *w, T init, T *out)
+#define CONVX_DW_ROWS_SIGNATURE(T)                                                          \
+    (int64_t n, int64_t nrows, int64_t taps, const T *const *rows, int64_t row_step, const T *w, \
+     T init, T *out, int64_t out_step)
 typedef void(*convx_dw_rows_f32_fn) CONVX_DW_ROWS_SIGNATURE(float);
 typedef void(*convx_dw_rows_f64_fn) CONVX_DW_ROWS_SIGNATURE(double);
 /* Depthwise across channels (channels-last): out[c] = init[c] + sum_t w[t*n + c] * rows[t][c]. */

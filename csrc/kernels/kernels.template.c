@@ -63,60 +63,71 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
     }
 }
 
-/* Depthwise, channels-first: out[j] = init + sum_t w[t] * rows[t][j] for j < n. Each rows[t]
- * is where tap t's input starts (any kernel, dilation, stride phase or padding row works) and
+/* Depthwise, channels-first: for each of nrows output rows r,
+ * out[r*out_step + j] = init + sum_t w[t] * rows[t][r*row_step + j] for j < n. rows[t] is where
+ * tap t's input starts for row 0 (any kernel, dilation, stride phase or padding row works) and
  * must be readable CONVX_DW_ROW_SLACK elements past n: the last block is computed whole. */
-static void KNAME(dw_rows)(int64_t n, int64_t taps, const T *const *CONVX_RESTRICT rows,
-                           const T *CONVX_RESTRICT w, T init, T *CONVX_RESTRICT out) {
 #if defined(__GNUC__)
+/* One block of 4 vectors on one or two rows: 8 independent FMA chains hide the FMA latency. */
+static inline __attribute__((always_inline)) void KNAME(dw_block)(int64_t j, int64_t valid, int two, int64_t taps,
+                                                                  const T *const *CONVX_RESTRICT rows, int64_t offset,
+                                                                  int64_t row_step, const T *CONVX_RESTRICT w, T init,
+                                                                  T *out, int64_t out_step) {
     enum { VL = VBYTES / (int)sizeof(T) };
-    int64_t j = 0;
-    /* Even and odd taps accumulate separately: two FMA chains per vector hide FMA latency. */
-    for (; j + 4 * VL <= n; j += 4 * VL) {
-        KNAME(vec) a[4], b[4];
-        for (int v = 0; v < 4; v++) a[v] = b[v] = (KNAME(vec)){0};
+    KNAME(vec) a[4], b[4];
+    for (int v = 0; v < 4; v++) a[v] = b[v] = (KNAME(vec)){0} + init;
+    if (two) {
+        for (int64_t t = 0; t < taps; t++) {
+            const KNAME(vec) *r0 = (const KNAME(vec) *)(rows[t] + offset);
+            const KNAME(vec) *r1 = (const KNAME(vec) *)(rows[t] + offset + row_step);
+            const T wt = w[t];
+            for (int v = 0; v < 4; v++) {
+                a[v] += wt * r0[v];
+                b[v] += wt * r1[v];
+            }
+        }
+    } else { /* one row: even and odd taps accumulate separately, summed at the end */
+        for (int v = 0; v < 4; v++) b[v] = (KNAME(vec)){0};
         int64_t t = 0;
         for (; t + 1 < taps; t += 2) {
-            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j), *q = (const KNAME(vec) *)(rows[t + 1] + j);
-            const T wr = w[t], wq = w[t + 1];
+            const KNAME(vec) *r0 = (const KNAME(vec) *)(rows[t] + offset);
+            const KNAME(vec) *r1 = (const KNAME(vec) *)(rows[t + 1] + offset);
             for (int v = 0; v < 4; v++) {
-                a[v] += wr * r[v];
-                b[v] += wq * q[v];
+                a[v] += w[t] * r0[v];
+                b[v] += w[t + 1] * r1[v];
             }
         }
         if (t < taps)
-            for (int v = 0; v < 4; v++) a[v] += w[t] * ((const KNAME(vec) *)(rows[t] + j))[v];
-        KNAME(vec) *o = (KNAME(vec) *)(out + j);
-        for (int v = 0; v < 4; v++) o[v] = (a[v] + init) + b[v];
+            for (int v = 0; v < 4; v++) a[v] += w[t] * ((const KNAME(vec) *)(rows[t] + offset))[v];
+        for (int v = 0; v < 4; v++) a[v] += b[v];
     }
-    for (; j < n; j += 2 * VL) {
-        KNAME(vec) a[2] = {{0}}, b[2] = {{0}};
-        int64_t t = 0;
-        for (; t + 1 < taps; t += 2) {
-            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j), *q = (const KNAME(vec) *)(rows[t + 1] + j);
-            a[0] += w[t] * r[0];
-            a[1] += w[t] * r[1];
-            b[0] += w[t + 1] * q[0];
-            b[1] += w[t + 1] * q[1];
+    const size_t bytes = (size_t)CONVX_MIN(valid, 4 * VL) * sizeof(T);
+    memcpy(out + j, a, bytes);
+    if (two) memcpy(out + out_step + j, b, bytes);
+}
+#endif
+
+static void KNAME(dw_rows)(int64_t n, int64_t nrows, int64_t taps, const T *const *CONVX_RESTRICT rows,
+                           int64_t row_step, const T *CONVX_RESTRICT w, T init, T *CONVX_RESTRICT out,
+                           int64_t out_step) {
+#if defined(__GNUC__)
+    enum { VL = VBYTES / (int)sizeof(T) };
+    for (int64_t r = 0; r < nrows; r += 2) { /* two rows at a time share each weight broadcast */
+        T *o = out + r * out_step;
+        for (int64_t j = 0; j < n; j += 4 * VL) {
+            if (r + 1 < nrows)
+                KNAME(dw_block)(j, n - j, 1, taps, rows, r * row_step + j, row_step, w, init, o, out_step);
+            else
+                KNAME(dw_block)(j, n - j, 0, taps, rows, r * row_step + j, row_step, w, init, o, out_step);
         }
-        if (t < taps) {
-            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + j);
-            a[0] += w[t] * r[0];
-            a[1] += w[t] * r[1];
-        }
-        a[0] = (a[0] + init) + b[0];
-        a[1] = (a[1] + init) + b[1];
-        if (j + 2 * VL <= n)
-            memcpy(out + j, a, sizeof(a));
-        else
-            memcpy(out + j, a, (size_t)(n - j) * sizeof(T));
     }
 #else
-    for (int64_t j = 0; j < n; j++) {
-        T a = init;
-        for (int64_t t = 0; t < taps; t++) a += w[t] * rows[t][j];
-        out[j] = a;
-    }
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t j = 0; j < n; j++) {
+            T a = init;
+            for (int64_t t = 0; t < taps; t++) a += w[t] * rows[t][r * row_step + j];
+            out[r * out_step + j] = a;
+        }
 #endif
 }
 
