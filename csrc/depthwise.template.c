@@ -60,77 +60,115 @@ static void WNAME(load_padded_row)(const convx_axis *aw, const WNAME(row_phases)
     }
 }
 
+/* The channels-first row machinery for one problem: a block of output rows of one (n, c, od)
+ * plane is computed from padded input rows built once per block (k0 stacks of them), where
+ * every tap of every output row is a fixed offset. Used by depthwise and fused separable. */
+typedef struct {
+    const convx_conv_desc *d;
+    const convx_axis *ax;
+    WNAME(row_phases) ph;
+    int64_t row_size, rows_per_block, stack; /* padded row length; output rows per block; padded rows per kd */
+    size_t scratch;                          /* bytes of per-thread scratch */
+} WNAME(dw_rows_plan);
+
+/* Sets up the plan for blocks of at most max_rows output rows (fewer if their padded rows
+ * would not fit in L2). phase_info: 3 * stride int64 the plan keeps. */
+static void WNAME(plan_dw_rows)(const convx_conv_desc *d, const convx_axis ax[3], int64_t max_rows,
+                                int64_t *phase_info, WNAME(dw_rows_plan) *plan) {
+    const int64_t s = ax[2].stride, k0 = ax[0].kernel, taps = k0 * ax[1].kernel * ax[2].kernel;
+    plan->d = d;
+    plan->ax = ax;
+    plan->ph.count = phase_info;
+    plan->ph.lo = phase_info + s;
+    plan->ph.hi = phase_info + 2 * s;
+    WNAME(plan_row_phases)(&ax[2], &plan->ph);
+    plan->row_size = plan->ph.plen * s + CONVX_DW_ROW_SLACK; /* slack: dw_rows reads whole blocks */
+    const int64_t fit = (int64_t)(192 * 1024 / sizeof(T)) / (k0 * plan->row_size * ax[1].stride);
+    plan->rows_per_block = CONVX_MAX(1, CONVX_MIN(CONVX_MIN(max_rows, fit), ax[1].out));
+    plan->stack = (plan->rows_per_block - 1) * ax[1].stride + (ax[1].kernel - 1) * ax[1].dilation + 1;
+    plan->scratch = (size_t)(ax[2].kernel + taps) * sizeof(int64_t) + (size_t)(k0 * plan->stack * plan->row_size) * sizeof(T);
+}
+
+/* Per-thread scratch for a plan: tap_start[k2], rows[taps], then the padded rows. NULL if out of memory. */
+static int64_t *WNAME(dw_rows_scratch)(const WNAME(dw_rows_plan) *plan) {
+    int64_t *tap_start = (int64_t *)convx_alloc(plan->scratch);
+    if (!tap_start) return NULL;
+    memset(tap_start, 0, plan->scratch); /* the slack never holds garbage */
+    const convx_axis *aw = &plan->ax[2];
+    /* Tap kw starts in phase (kw*d) % s at offset (kw*d) / s. */
+    for (int64_t kw = 0; kw < aw->kernel; kw++)
+        tap_start[kw] = (kw * aw->dilation % aw->stride) * plan->ph.plen + kw * aw->dilation / aw->stride;
+    return tap_start;
+}
+
+/* Output rows [oh0, oh1) of plane (n, c, od) for each multiplier m: row oh of output m goes to
+ * dst + m * m_step + (oh - oh0) * row_step. w: (C*M, taps); bias per output channel or NULL. */
+static void WNAME(dw_rows_block)(const WNAME(dw_rows_plan) *plan, int64_t *scratch, const T *x, const T *w,
+                                 const T *bias, int64_t n, int64_t c, int64_t od, int64_t oh0, int64_t oh1, T *dst,
+                                 int64_t m_step, int64_t row_step) {
+    const convx_conv_desc *d = plan->d;
+    const convx_axis *ax = plan->ax;
+    const int64_t C = d->in_channels, M = d->out_channels / C, k0 = ax[0].kernel, k1 = ax[1].kernel;
+    const int64_t k2 = ax[2].kernel, taps = k0 * k1 * k2, in1 = ax[1].in, row_size = plan->row_size;
+    const int64_t sh = ax[1].stride, dh = ax[1].dilation, stack = plan->stack;
+    const int64_t *tap_start = scratch;
+    const T **rows = (const T **)(scratch + k2);
+    T *padded = (T *)(rows + taps);
+    const T *chan = x + (n * C + c) * ax[0].in * in1 * ax[2].in;
+    const int64_t needed = (oh1 - oh0 - 1) * sh + (k1 - 1) * dh + 1;
+    for (int64_t kd = 0; kd < k0; kd++) {
+        const int64_t id = convx_axis_tap(&ax[0], od, kd);
+        for (int64_t j = 0; j < needed; j++) {
+            T *row = padded + (kd * stack + j) * row_size;
+            const int64_t ih = id < 0 ? -1 : convx_resolve(oh0 * sh + j - ax[1].pad, in1, ax[1].mode);
+            if (ih < 0)
+                memset(row, 0, (size_t)(plan->ph.plen * ax[2].stride) * sizeof(T));
+            else
+                WNAME(load_padded_row)(&ax[2], &plan->ph, chan + (id * in1 + ih) * ax[2].in, row);
+        }
+    }
+    /* Taps of the block's first output row; row oh reads (oh - oh0) * sh rows further on. */
+    for (int64_t kd = 0; kd < k0; kd++)
+        for (int64_t kh = 0; kh < k1; kh++) {
+            const T *row = padded + (kd * stack + kh * dh) * row_size;
+            for (int64_t kw = 0; kw < k2; kw++) rows[(kd * k1 + kh) * k2 + kw] = row + tap_start[kw];
+        }
+    for (int64_t m = 0; m < M; m++)
+        convx_kernels()->KT_DW_ROWS(ax[2].out, oh1 - oh0, taps, rows, sh * row_size, w + (c * M + m) * taps,
+                                    bias ? bias[c * M + m] : (T)0, dst + m * m_step, row_step);
+}
+
 static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, const convx_axis ax[3],
                                                     const T *x, const T *w, const T *bias, T *y,
                                                     int num_threads) {
-    const convx_kernel_table *kt = convx_kernels();
     const int64_t C = d->in_channels, M = d->out_channels / C;
-    const int64_t k0 = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0 * k1 * k2;
-    const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in;
-    const int64_t Pin = ax[0].in * in1 * ax[2].in, P = out0 * out1 * out2, s = ax[2].stride;
-    const int64_t sh = ax[1].stride, dh = ax[1].dilation;
-    int64_t *phase_info = (int64_t *)convx_alloc((size_t)(3 * s) * sizeof(int64_t));
+    const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
+    int64_t *phase_info = (int64_t *)convx_alloc((size_t)(3 * ax[2].stride) * sizeof(int64_t));
     if (!phase_info) return CONVX_ERR_NO_MEMORY;
-    WNAME(row_phases) ph = {0, 0, phase_info, phase_info + s, phase_info + 2 * s};
-    WNAME(plan_row_phases)(&ax[2], &ph);
-    const int64_t row_size = ph.plen * s + CONVX_DW_ROW_SLACK; /* slack: dw_rows reads whole blocks */
-    /* A task is a block of output rows of one (n, c, od) plane. It first builds the padded input
-     * rows the block reads (k0 stacks of them), then every tap of every output row is a fixed
-     * offset into them. Blocks are sized to keep those rows in L2, and to feed every thread. */
+    /* Tasks are blocks of output rows of one plane: enough blocks to feed every thread. */
     const int64_t planes = d->batch * C * out0;
-    int64_t rows_per_block = CONVX_MAX(1, (int64_t)(192 * 1024 / sizeof(T)) / (k0 * row_size * sh));
-    rows_per_block = CONVX_MIN(rows_per_block, convx_ceil_div(out1 * planes, 4 * (int64_t)num_threads));
-    rows_per_block = CONVX_MAX(1, CONVX_MIN(rows_per_block, out1));
-    const int64_t blocks = convx_ceil_div(out1, rows_per_block), tasks = planes * blocks;
-    const int64_t stack = (rows_per_block - 1) * sh + (k1 - 1) * dh + 1; /* padded rows per kd */
-    const size_t scratch = (size_t)(k2 + taps) * sizeof(int64_t) + (size_t)(k0 * stack * row_size) * sizeof(T);
+    WNAME(dw_rows_plan) plan;
+    WNAME(plan_dw_rows)(d, ax, convx_ceil_div(out1 * planes, 4 * (int64_t)num_threads), phase_info, &plan);
+    const int64_t blocks = convx_ceil_div(out1, plan.rows_per_block), tasks = planes * blocks;
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        int64_t *tap_start = (int64_t *)convx_alloc(scratch);
-        const T **rows = tap_start ? (const T **)(tap_start + k2) : NULL;
-        T *padded = rows ? (T *)(rows + taps) : NULL;
-        if (!tap_start) {
+        int64_t *scratch = WNAME(dw_rows_scratch)(&plan);
+        if (!scratch) {
 #pragma omp critical(convx_failed)
             failed = 1;
-        } else {
-            memset(tap_start, 0, scratch); /* the slack never holds garbage */
-            /* Tap kw starts in phase (kw*d) % s at offset (kw*d) / s. */
-            for (int64_t kw = 0; kw < k2; kw++)
-                tap_start[kw] = (kw * ax[2].dilation % s) * ph.plen + kw * ax[2].dilation / s;
         }
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
-            if (!tap_start) continue;
+            if (!scratch) continue;
             const int64_t block = task % blocks, plane = task / blocks;
             const int64_t od = plane % out0, c = (plane / out0) % C, n = plane / (out0 * C);
-            const int64_t oh0 = block * rows_per_block, oh1 = CONVX_MIN(out1, oh0 + rows_per_block);
-            const int64_t needed = (oh1 - oh0 - 1) * sh + (k1 - 1) * dh + 1;
-            const T *chan = x + (n * C + c) * Pin;
-            for (int64_t kd = 0; kd < k0; kd++) {
-                const int64_t id = convx_axis_tap(&ax[0], od, kd);
-                for (int64_t j = 0; j < needed; j++) {
-                    T *dst = padded + (kd * stack + j) * row_size;
-                    const int64_t ih = id < 0 ? -1 : convx_resolve(oh0 * sh + j - ax[1].pad, in1, ax[1].mode);
-                    if (ih < 0)
-                        memset(dst, 0, (size_t)(ph.plen * s) * sizeof(T));
-                    else
-                        WNAME(load_padded_row)(&ax[2], &ph, chan + (id * in1 + ih) * ax[2].in, dst);
-                }
-            }
-            /* Taps of the block's first output row; row oh reads (oh - oh0) * sh rows further on. */
-            for (int64_t kd = 0; kd < k0; kd++)
-                for (int64_t kh = 0; kh < k1; kh++) {
-                    const T *row = padded + (kd * stack + kh * dh) * row_size;
-                    for (int64_t kw = 0; kw < k2; kw++) rows[(kd * k1 + kh) * k2 + kw] = row + tap_start[kw];
-                }
-            T *yblock = y + (n * C * M + c * M) * P + (od * out1 + oh0) * out2;
-            for (int64_t m = 0; m < M; m++)
-                kt->KT_DW_ROWS(out2, oh1 - oh0, taps, rows, sh * row_size, w + (c * M + m) * taps,
-                               bias ? bias[c * M + m] : (T)0, yblock + m * P, out2);
+            const int64_t oh0 = block * plan.rows_per_block, oh1 = CONVX_MIN(out1, oh0 + plan.rows_per_block);
+            T *dst = y + (n * C * M + c * M) * P + (od * out1 + oh0) * out2;
+            WNAME(dw_rows_block)(&plan, scratch, x, w, bias, n, c, od, oh0, oh1, dst, P, out2);
         }
-        convx_free(tap_start);
+        convx_free(scratch);
     }
     convx_free(phase_info);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
