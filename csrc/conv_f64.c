@@ -10,3 +10,4 @@
 #define KT_DW_CHANNELS dw_channels_f64
 #include "dense.template.c"
 #include "depthwise.template.c"
+#include "separable.template.c"

@@ -78,6 +78,42 @@ convx_status convx_conv_packed(const convx_conv_desc *d, const convx_packed_weig
                         : convx_dense_run_f64(d, w, b, x, (double *)output, threads);
 }
 
+convx_status convx_conv_separable(const convx_conv_desc *dw, const convx_packed_weights *dw_packed,
+                                  const convx_conv_desc *pw, const convx_packed_weights *pw_packed,
+                                  const void *input, void *output, int num_threads) {
+    if (!valid_descriptor(dw) || !same_layer(dw, &dw_packed->desc) || dw->groups != dw->in_channels)
+        return CONVX_ERR_BAD_DESCRIPTOR;
+    if (!valid_descriptor(pw) || !same_layer(pw, &pw_packed->desc)) return CONVX_ERR_BAD_DESCRIPTOR;
+    if (pw->in_channels != dw->out_channels || pw->groups != 1 || pw->batch != dw->batch || pw->dtype != dw->dtype ||
+        pw->layout != dw->layout)
+        return CONVX_ERR_BAD_DESCRIPTOR;
+    for (int i = 0; i < CONVX_MAX_SPATIAL; i++)
+        if (pw->kernel[i] != 1 || pw->stride[i] != 1 || pw->pad_before[i] != 0 || pw->in_size[i] != dw->out_size[i] ||
+            pw->out_size[i] != dw->out_size[i])
+            return CONVX_ERR_BAD_DESCRIPTOR;
+    /* Not fused yet for channels-last, nor when one channel makes the packing ambiguous (a
+     * 1-channel depthwise packs as dense, a 1-channel 1x1 as depthwise): a full intermediate. */
+    if (dw->layout == CONVX_CHANNELS_LAST || !dw_packed->depthwise || pw_packed->depthwise) {
+        const size_t item = dw->dtype == CONVX_FLOAT32 ? sizeof(float) : sizeof(double);
+        size_t count = (size_t)dw->batch * (size_t)dw->out_channels;
+        for (int i = 0; i < CONVX_MAX_SPATIAL; i++) count *= (size_t)dw->out_size[i];
+        void *middle = convx_alloc(count * item);
+        if (!middle) return CONVX_ERR_NO_MEMORY;
+        convx_status status = convx_conv_packed(dw, dw_packed, input, middle, num_threads);
+        if (status == CONVX_OK) status = convx_conv_packed(pw, pw_packed, middle, output, num_threads);
+        convx_free(middle);
+        return status;
+    }
+    const int threads = (choose_threads(dw, num_threads) > 1 || choose_threads(pw, num_threads) > 1) ? num_threads : 1;
+    if (dw->dtype == CONVX_FLOAT32)
+        return convx_separable_run_f32(dw, (const float *)dw_packed->weights, (const float *)pw_packed->weights,
+                                       (const float *)pw_packed->bias, pw->out_channels, (const float *)input,
+                                       (float *)output, threads);
+    return convx_separable_run_f64(dw, (const double *)dw_packed->weights, (const double *)pw_packed->weights,
+                                   (const double *)pw_packed->bias, pw->out_channels, (const double *)input,
+                                   (double *)output, threads);
+}
+
 void convx_free_packed_weights(convx_packed_weights *p) {
     if (!p) return;
     convx_free(p->weights);

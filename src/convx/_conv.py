@@ -46,14 +46,18 @@ def pack(geometry: Geometry, w: np.ndarray, b: np.ndarray | None, dtype: np.dtyp
                               out_channels=geometry.out_channels, kernel=_ones(geometry) + geometry.kernel)
 
 
+def _problem(geometry: Geometry, padding_mode: str, threads: int) -> dict[str, object]:
+    """The size arguments of a checked problem as the binding takes them (3-D, size-1 axes first)."""
+    ones = _ones(geometry)
+    return dict(padding_mode=padding_mode, batch=geometry.batch, in_size=ones + geometry.in_size,
+                out_size=ones + geometry.out_size, stride=ones + geometry.stride, dilation=ones + geometry.dilation,
+                pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
+
+
 def execute(geometry: Geometry, x: np.ndarray, packed: _ext.PackedWeights, y: np.ndarray, padding_mode: str,
             threads: int) -> np.ndarray:
     """Runs a checked problem in the C core, writing y (contiguous, of the packed dtype)."""
-    ones = _ones(geometry)
-    packed.run(prepare(x, y.dtype), y, padding_mode=padding_mode, batch=geometry.batch,
-               in_size=ones + geometry.in_size, out_size=ones + geometry.out_size, stride=ones + geometry.stride,
-               dilation=ones + geometry.dilation,
-               pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
+    packed.run(prepare(x, y.dtype), y, **_problem(geometry, padding_mode, threads))
     return y
 
 
@@ -132,8 +136,10 @@ def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLik
     check_bias(b, merge.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
     y = output(fname, merge, dtype, out, (x, dw, pw, b))
-    middle = _run(0, spatial, x, dw, None, np.empty(spatial.out_shape, dtype), mode, threads, packer)
-    return _run(1, merge, middle, pw, b, y, "zeros", threads, packer)
+    if y.size:
+        depthwise, pointwise = packer(0, spatial, dw, None, dtype), packer(1, merge, pw, b, dtype)
+        depthwise.run_separable(pointwise, prepare(x, dtype), y, **_problem(spatial, mode, threads))
+    return y
 
 
 def _pointwise(fname: str, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, layout: object, out: object,

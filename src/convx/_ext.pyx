@@ -57,6 +57,9 @@ cdef extern from "convx.h" nogil:
     convx_status convx_conv_packed(const convx_conv_desc *desc, const convx_packed_weights *packed,
                                    const void *input, void *output, int num_threads)
     void convx_free_packed_weights(convx_packed_weights *packed)
+    convx_status convx_conv_separable(const convx_conv_desc *dw, const convx_packed_weights *dw_packed,
+                                      const convx_conv_desc *pw, const convx_packed_weights *pw_packed,
+                                      const void *input, void *output, int num_threads)
     void convx_init()
     const char *convx_isa_name()
     const char *convx_cpu_features()
@@ -118,9 +121,8 @@ cdef class PackedWeights:
     def __dealloc__(self):
         convx_free_packed_weights(self.ptr)
 
-    def run(self, cnp.ndarray x, cnp.ndarray y, *, str padding_mode, int64_t batch, in_size, out_size, stride,
-            dilation, pad_before, int num_threads):
-        """Convolve x into y (C-contiguous, this object's dtype). Spatial arguments are 3-tuples."""
+    cdef convx_conv_desc problem(self, str padding_mode, int64_t batch, in_size, out_size, stride, dilation,
+                                 pad_before):
         cdef convx_conv_desc d = self.layer
         cdef int i
         d.padding_mode = PADDING_MODES[padding_mode]
@@ -131,11 +133,31 @@ cdef class PackedWeights:
             d.stride[i] = stride[i]
             d.dilation[i] = dilation[i]
             d.pad_before[i] = pad_before[i]
+        return d
+
+    def run(self, cnp.ndarray x, cnp.ndarray y, *, str padding_mode, int64_t batch, in_size, out_size, stride,
+            dilation, pad_before, int num_threads):
+        """Convolve x into y (C-contiguous, this object's dtype). Spatial arguments are 3-tuples."""
+        cdef convx_conv_desc d = self.problem(padding_mode, batch, in_size, out_size, stride, dilation, pad_before)
         cdef const void *xp = cnp.PyArray_DATA(x)
         cdef void *yp = cnp.PyArray_DATA(y)
         cdef convx_status status
         with nogil:
             status = convx_conv_packed(&d, self.ptr, xp, yp, num_threads)
+        check(status)
+        return y
+
+    def run_separable(self, PackedWeights pointwise, cnp.ndarray x, cnp.ndarray y, *, str padding_mode,
+                      int64_t batch, in_size, out_size, stride, dilation, pad_before, int num_threads):
+        """Depthwise (self) then 1x1 (pointwise) from x into y in one pass."""
+        cdef convx_conv_desc d = self.problem(padding_mode, batch, in_size, out_size, stride, dilation, pad_before)
+        cdef convx_conv_desc p = pointwise.problem("zeros", batch, out_size, out_size, (1, 1, 1), (1, 1, 1),
+                                                   (0, 0, 0))
+        cdef const void *xp = cnp.PyArray_DATA(x)
+        cdef void *yp = cnp.PyArray_DATA(y)
+        cdef convx_status status
+        with nogil:
+            status = convx_conv_separable(&d, self.ptr, &p, pointwise.ptr, xp, yp, num_threads)
         check(status)
         return y
 
