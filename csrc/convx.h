@@ -76,7 +76,7 @@ convx_status convx_conv_separable(const convx_conv_desc *dw, const convx_packed_
 /* Once at import: detects the CPU and fills the kernel table. CONVX_ISA=generic forces the
  * portable kernels. Safe to call again (later calls do nothing). */
 void convx_init(void);
-const char *convx_isa_name(void);     /* kernels in use: "avx2_fma" or "generic" */
+const char *convx_isa_name(void);     /* kernels in use: "avx2_fma", "neon" or "generic" */
 const char *convx_cpu_features(void); /* features detected, e.g. "sse2 avx avx2 fma" */
 int convx_openmp_enabled(void);
 int convx_max_threads(void); /* OpenMP's default team size (OMP_NUM_THREADS), 1 without OpenMP */

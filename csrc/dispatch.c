@@ -57,6 +57,9 @@ void convx_init(void) {
     size_t len = strlen(cpu_features);
     if (len) cpu_features[len - 1] = '\0';
     if (avx2 && fma && !use_generic) active_kernels = &convx_kernels_avx2;
+#elif defined(CONVX_HAVE_NEON)
+    strcpy(cpu_features, "neon");
+    if (!use_generic) active_kernels = &convx_kernels_neon;
 #else
     strcpy(cpu_features, "baseline");
 #endif

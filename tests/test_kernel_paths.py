@@ -81,8 +81,12 @@ def test_generic_and_native_kernels_match_reference_exactly(tmp_path):
 
 def test_kernel_choice_follows_cpu_and_environment():
     config = convx.get_config()
-    features = config["cpu_features"].split()
-    if os.environ.get("CONVX_ISA") == "generic" or not {"avx2", "fma"} <= set(features):
+    features = set(config["cpu_features"].split())
+    if os.environ.get("CONVX_ISA") == "generic":
         assert config["kernels"] == "generic"
-    else:
+    elif {"avx2", "fma"} <= features:
         assert config["kernels"] == "avx2_fma"
+    elif "neon" in features:
+        assert config["kernels"] == "neon"
+    else:
+        assert config["kernels"] == "generic"

@@ -45,6 +45,10 @@ extern const convx_kernel_table convx_kernels_generic;
 #define CONVX_HAVE_X86 1
 extern const convx_kernel_table convx_kernels_avx2;
 #endif
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define CONVX_HAVE_NEON 1
+extern const convx_kernel_table convx_kernels_neon;
+#endif
 
 /* The table in use (valid after convx_init). */
 const convx_kernel_table *convx_kernels(void);
