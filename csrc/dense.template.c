@@ -8,7 +8,14 @@
 
 #define DNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
-enum { DNAME(dense_kc) = 256, DNAME(dense_nc_target) = 192 };
+enum { DNAME(dense_kc) = 384, DNAME(dense_nc_target) = 192 };
+
+/* K split into equal chunks of at most dense_kc (576 -> 2 x 288, not 384 + 192): no short last
+ * chunk whose C tile round trip costs as much as a full one. */
+CONVX_INLINE int64_t DNAME(k_chunk)(int64_t K) {
+    const int64_t chunks = convx_ceil_div(CONVX_MAX(K, 1), DNAME(dense_kc));
+    return convx_ceil_div(CONVX_MAX(K, 1), chunks);
+}
 
 /* Channels-first: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
  * Channels-last: B[g][panel][k][NR] with k = (tap, ci), NR output channels per panel.
@@ -162,8 +169,9 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const int64_t P = ax[0].out * ax[1].out * ax[2].out;
     const int64_t panels = convx_ceil_div(cout_g, mr);
 
-    const int64_t kc_max = DNAME(dense_kc);
-    const int64_t nc = convx_ceil_div(DNAME(dense_nc_target), nr) * nr;
+    const int64_t kc_max = DNAME(k_chunk)(K);
+    /* Pixel tiles of about dense_nc_target, balanced (196 pixels -> 2 x 112, not 192 + 4). */
+    const int64_t nc = convx_ceil_div(convx_ceil_div(P, convx_ceil_div(P, DNAME(dense_nc_target))), nr) * nr;
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nc, panels, num_threads);
     const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
@@ -254,7 +262,7 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
     const int64_t K = cin_g * ax[0].kernel * ax[1].kernel * ax[2].kernel;
     const int64_t P = ax[0].out * ax[1].out * ax[2].out;
     const int64_t panels = convx_ceil_div(cout_g, nr);
-    const int64_t kc_max = DNAME(dense_kc), npix = 16 * mr;
+    const int64_t kc_max = DNAME(k_chunk)(K), npix = 16 * mr;
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, npix, panels, num_threads);
     const int64_t tasks = plan.count;
     const size_t apack_count = (size_t)(npix * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));

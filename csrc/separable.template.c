@@ -16,7 +16,7 @@ convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, cons
     const int64_t N = dw->batch, C = dw->in_channels, K = dw->out_channels; /* K = C*M channels merged */
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     if (N == 0 || P == 0 || out_channels == 0) return CONVX_OK;
-    const int64_t panels = convx_ceil_div(out_channels, mr), kc_max = SNAME(dense_kc);
+    const int64_t panels = convx_ceil_div(out_channels, mr), kc_max = SNAME(k_chunk)(K);
     int64_t *phase_info = (int64_t *)convx_alloc((size_t)(3 * ax[2].stride) * sizeof(int64_t));
     if (!phase_info) return CONVX_ERR_NO_MEMORY;
     /* A task: about SNAME(dense_nc_target) pixels = whole output rows of one (n, od) plane. */
