@@ -135,10 +135,24 @@ cdef class PackedWeights:
             d.pad_before[i] = pad_before[i]
         return d
 
+    cdef check_arrays(self, cnp.ndarray x, cnp.ndarray y, const convx_conv_desc *d, int64_t y_channels):
+        """The last line of defence before C reads and writes raw memory: sizes, dtype, contiguity."""
+        cdef int64_t item = 8 if d.dtype == CONVX_FLOAT64 else 4
+        cdef int64_t x_count = d.batch * d.in_channels * d.in_size[0] * d.in_size[1] * d.in_size[2]
+        cdef int64_t y_count = d.batch * y_channels * d.out_size[0] * d.out_size[1] * d.out_size[2]
+        for arr, count in ((x, x_count), (y, y_count)):
+            if (arr.dtype.kind != "f" or arr.dtype.itemsize != item or arr.size != count
+                    or not arr.flags.c_contiguous or not arr.flags.aligned or not arr.dtype.isnative):
+                raise ValueError("convx's binding received an array that does not match the problem; "
+                                 "this is a bug in convx's argument checking, please report it")
+        if not y.flags.writeable:
+            raise ValueError("convx's binding received a read-only output array")
+
     def run(self, cnp.ndarray x, cnp.ndarray y, *, str padding_mode, int64_t batch, in_size, out_size, stride,
             dilation, pad_before, int num_threads):
         """Convolve x into y (C-contiguous, this object's dtype). Spatial arguments are 3-tuples."""
         cdef convx_conv_desc d = self.problem(padding_mode, batch, in_size, out_size, stride, dilation, pad_before)
+        self.check_arrays(x, y, &d, d.out_channels)
         cdef const void *xp = cnp.PyArray_DATA(x)
         cdef void *yp = cnp.PyArray_DATA(y)
         cdef convx_status status
@@ -153,6 +167,7 @@ cdef class PackedWeights:
         cdef convx_conv_desc d = self.problem(padding_mode, batch, in_size, out_size, stride, dilation, pad_before)
         cdef convx_conv_desc p = pointwise.problem("zeros", batch, out_size, out_size, (1, 1, 1), (1, 1, 1),
                                                    (0, 0, 0))
+        self.check_arrays(x, y, &d, p.out_channels)
         cdef const void *xp = cnp.PyArray_DATA(x)
         cdef void *yp = cnp.PyArray_DATA(y)
         cdef convx_status status
