@@ -84,27 +84,28 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
         const int64_t lo = w_lo[kw], hi = w_hi[kw], shift = kw * ax[2].dilation - ax[2].pad;
         for (int64_t r = 0; r < nruns; r++) {
             const DNAME(row_run) *run = &runs[r];
-            T *out = dst + run->q - run->ow0; /* out[o] is output column o of this row */
+            T *out = dst + run->q; /* out[o - ow0] is output column o of this row */
+            const int64_t ow0 = run->ow0;
             const int64_t id = convx_axis_tap(&ax[0], run->od, kd);
             const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], run->oh, kh);
             if (ih < 0) {
-                memset(out + run->ow0, 0, (size_t)(run->end - run->ow0) * sizeof(T));
+                memset(out, 0, (size_t)(run->end - ow0) * sizeof(T));
                 continue;
             }
             const T *row = chan + (id * in1 + ih) * in2;
-            const int64_t mid_lo = CONVX_MIN(CONVX_MAX(run->ow0, lo), run->end);
+            const int64_t mid_lo = CONVX_MIN(CONVX_MAX(ow0, lo), run->end);
             const int64_t mid_hi = CONVX_MAX(CONVX_MIN(run->end, hi), mid_lo);
-            for (int64_t o = run->ow0; o < mid_lo; o++) {
+            for (int64_t o = ow0; o < mid_lo; o++) {
                 const int64_t iw = convx_axis_tap(&ax[2], o, kw);
-                out[o] = iw < 0 ? (T)0 : row[iw];
+                out[o - ow0] = iw < 0 ? (T)0 : row[iw];
             }
-            if (sw == 1)
-                memcpy(out + mid_lo, row + mid_lo + shift, (size_t)(mid_hi - mid_lo) * sizeof(T));
-            else
-                for (int64_t o = mid_lo; o < mid_hi; o++) out[o] = row[o * sw + shift];
+            if (sw == 1 && mid_hi > mid_lo)
+                memcpy(out + (mid_lo - ow0), row + (mid_lo + shift), (size_t)(mid_hi - mid_lo) * sizeof(T));
+            else if (sw != 1)
+                for (int64_t o = mid_lo; o < mid_hi; o++) out[o - ow0] = row[o * sw + shift];
             for (int64_t o = mid_hi; o < run->end; o++) {
                 const int64_t iw = convx_axis_tap(&ax[2], o, kw);
-                out[o] = iw < 0 ? (T)0 : row[iw];
+                out[o - ow0] = iw < 0 ? (T)0 : row[iw];
             }
         }
         if (ldb > np) memset(dst + np, 0, (size_t)(ldb - np) * sizeof(T));

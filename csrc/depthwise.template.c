@@ -8,17 +8,16 @@
 #define WNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
 /* How the padded width axis splits into stride phases: phase r holds padded positions
- * r, r + s, r + 2s, ... (count[r] of them), of which [lo[r], hi[r]) read the input directly. */
+ * r, r + s, r + 2s, ... (count[r] of them), of which [lo[r], hi[r]) read the input directly.
+ * Only phases r < len hold anything: nphase = min(stride, len). */
 typedef struct {
-    int64_t len, plen;
-    int64_t *count, *lo, *hi; /* stride entries each */
+    int64_t len, plen, nphase;
+    int64_t *count, *lo, *hi; /* nphase entries each */
 } WNAME(row_phases);
 
 static void WNAME(plan_row_phases)(const convx_axis *aw, WNAME(row_phases) *ph) {
     const int64_t s = aw->stride;
-    ph->len = (aw->out - 1) * s + (aw->kernel - 1) * aw->dilation + 1;
-    ph->plen = convx_ceil_div(ph->len, s);
-    for (int64_t r = 0; r < s; r++) {
+    for (int64_t r = 0; r < ph->nphase; r++) {
         ph->count[r] = convx_ceil_div(ph->len - r, s);
         ph->lo[r] = CONVX_MIN(ph->count[r], convx_ceil_div(CONVX_MAX(aw->pad - r, 0), s));
         ph->hi[r] = CONVX_MAX(ph->lo[r], CONVX_MIN(ph->count[r], convx_ceil_div(CONVX_MAX(aw->in + aw->pad - r, 0), s)));
@@ -29,14 +28,14 @@ static void WNAME(plan_row_phases)(const convx_axis *aw, WNAME(row_phases) *ph) 
  * dst + r * plen), so every tap reads a contiguous run. */
 static void WNAME(load_padded_row)(const convx_axis *aw, const WNAME(row_phases) *ph, const T *src, T *dst) {
     const int64_t s = aw->stride;
-    for (int64_t r = 0; r < s; r++) {
+    for (int64_t r = 0; r < ph->nphase; r++) {
         const int64_t lo = ph->lo[r], hi = ph->hi[r], first = r - aw->pad;
         T *phase = dst + r * ph->plen;
         for (int64_t t = 0; t < lo; t++) {
             const int64_t i = convx_resolve(first + t * s, aw->in, aw->mode);
             phase[t] = i < 0 ? (T)0 : src[i];
         }
-        if (s == 1)
+        if (s == 1 && hi > lo)
             memcpy(phase + lo, src + first + lo, (size_t)(hi - lo) * sizeof(T));
         else if (s != 2)
             for (int64_t t = lo; t < hi; t++) phase[t] = src[first + t * s];
@@ -45,18 +44,19 @@ static void WNAME(load_padded_row)(const convx_axis *aw, const WNAME(row_phases)
             phase[t] = i < 0 ? (T)0 : src[i];
         }
     }
-    if (s == 2) { /* both phases in one pass, which the compiler turns into vector shuffles */
-        const int64_t lo = CONVX_MAX(ph->lo[0], ph->lo[1]), hi = CONVX_MIN(ph->hi[0], ph->hi[1]);
+    if (s == 2 && ph->nphase == 2) { /* both phases in one pass, which the compiler turns into vector shuffles */
+        const int64_t lo = CONVX_MAX(ph->lo[0], ph->lo[1]), hi = CONVX_MIN(ph->hi[0], ph->hi[1]), pad = aw->pad;
         T *CONVX_RESTRICT even = dst, *CONVX_RESTRICT odd = dst + ph->plen;
-        const T *CONVX_RESTRICT base = src - aw->pad;
-        for (int64_t t = ph->lo[0]; t < CONVX_MIN(lo, ph->hi[0]); t++) even[t] = base[2 * t];
-        for (int64_t t = ph->lo[1]; t < CONVX_MIN(lo, ph->hi[1]); t++) odd[t] = base[2 * t + 1];
+        for (int64_t t = ph->lo[0]; t < CONVX_MIN(lo, ph->hi[0]); t++) even[t] = src[2 * t - pad];
+        for (int64_t t = ph->lo[1]; t < CONVX_MIN(lo, ph->hi[1]); t++) odd[t] = src[2 * t + 1 - pad];
         for (int64_t t = lo; t < hi; t++) {
-            even[t] = base[2 * t];
-            odd[t] = base[2 * t + 1];
+            even[t] = src[2 * t - pad];
+            odd[t] = src[2 * t + 1 - pad];
         }
-        for (int64_t t = CONVX_MAX(hi, ph->lo[0]); t < ph->hi[0]; t++) even[t] = base[2 * t];
-        for (int64_t t = CONVX_MAX(hi, ph->lo[1]); t < ph->hi[1]; t++) odd[t] = base[2 * t + 1];
+        for (int64_t t = CONVX_MAX(hi, ph->lo[0]); t < ph->hi[0]; t++) even[t] = src[2 * t - pad];
+        for (int64_t t = CONVX_MAX(hi, ph->lo[1]); t < ph->hi[1]; t++) odd[t] = src[2 * t + 1 - pad];
+    } else if (s == 2) {
+        for (int64_t t = ph->lo[0]; t < ph->hi[0]; t++) dst[t] = src[2 * t - aw->pad];
     }
 }
 
@@ -71,23 +71,41 @@ typedef struct {
     size_t scratch;                          /* bytes of per-thread scratch */
 } WNAME(dw_rows_plan);
 
+/* Per-thread scratch the row machinery may use; problems needing more (absurd paddings or
+ * dilations that make padded rows or stacks huge) run through the dense path instead. */
+#define CONVX_DW_ROWS_BUDGET ((double)(64 << 20))
+
 /* Sets up the plan for blocks of at most max_rows output rows (fewer if their padded rows
- * would not fit in L2). phase_info: 3 * stride int64 the plan keeps. */
-static void WNAME(plan_dw_rows)(const convx_conv_desc *d, const convx_axis ax[3], int64_t max_rows,
-                                int64_t *phase_info, WNAME(dw_rows_plan) *plan) {
+ * would not fit in L2). Returns CONVX_ERR_UNSUPPORTED when the scratch would exceed the
+ * budget, CONVX_ERR_NO_MEMORY when the phase tables cannot be allocated; else free it with
+ * free_dw_rows. */
+static convx_status WNAME(plan_dw_rows)(const convx_conv_desc *d, const convx_axis ax[3], int64_t max_rows,
+                                        WNAME(dw_rows_plan) *plan) {
     const int64_t s = ax[2].stride, k0 = ax[0].kernel, taps = k0 * ax[1].kernel * ax[2].kernel;
     plan->d = d;
     plan->ax = ax;
-    plan->ph.count = phase_info;
-    plan->ph.lo = phase_info + s;
-    plan->ph.hi = phase_info + 2 * s;
-    WNAME(plan_row_phases)(&ax[2], &plan->ph);
-    plan->row_size = plan->ph.plen * s + CONVX_DW_ROW_SLACK; /* slack: dw_rows reads whole blocks */
-    const int64_t fit = (int64_t)(192 * 1024 / sizeof(T)) / (k0 * plan->row_size * ax[1].stride);
-    plan->rows_per_block = CONVX_MAX(1, CONVX_MIN(CONVX_MIN(max_rows, fit), ax[1].out));
-    plan->stack = (plan->rows_per_block - 1) * ax[1].stride + (ax[1].kernel - 1) * ax[1].dilation + 1;
+    plan->ph.len = (ax[2].out - 1) * s + (ax[2].kernel - 1) * ax[2].dilation + 1;
+    plan->ph.plen = convx_ceil_div(plan->ph.len, s);
+    plan->ph.nphase = CONVX_MIN(s, plan->ph.len);
+    plan->row_size = plan->ph.plen * plan->ph.nphase + CONVX_DW_ROW_SLACK; /* slack: dw_rows reads whole blocks */
+    const double rows_bytes = (double)k0 * (double)plan->row_size * (double)sizeof(T);
+    const double fit = (double)(192 * 1024) / (rows_bytes * (double)ax[1].stride);
+    plan->rows_per_block = CONVX_MAX(1, CONVX_MIN(CONVX_MIN(max_rows, fit < 1e15 ? (int64_t)fit : max_rows), ax[1].out));
+    const double stack = (double)(plan->rows_per_block - 1) * (double)ax[1].stride +
+                         (double)(ax[1].kernel - 1) * (double)ax[1].dilation + 1;
+    if (stack * rows_bytes + (double)(ax[2].kernel + taps) * 8 > CONVX_DW_ROWS_BUDGET) return CONVX_ERR_UNSUPPORTED;
+    plan->stack = (int64_t)stack;
     plan->scratch = (size_t)(ax[2].kernel + taps) * sizeof(int64_t) + (size_t)(k0 * plan->stack * plan->row_size) * sizeof(T);
+    int64_t *tables = (int64_t *)convx_alloc((size_t)(3 * plan->ph.nphase) * sizeof(int64_t));
+    if (!tables) return CONVX_ERR_NO_MEMORY;
+    plan->ph.count = tables;
+    plan->ph.lo = tables + plan->ph.nphase;
+    plan->ph.hi = tables + 2 * plan->ph.nphase;
+    WNAME(plan_row_phases)(&ax[2], &plan->ph);
+    return CONVX_OK;
 }
+
+static void WNAME(free_dw_rows)(WNAME(dw_rows_plan) *plan) { convx_free(plan->ph.count); }
 
 /* Per-thread scratch for a plan: tap_start[k2], rows[taps], then the padded rows. NULL if out of memory. */
 static int64_t *WNAME(dw_rows_scratch)(const WNAME(dw_rows_plan) *plan) {
@@ -122,7 +140,7 @@ static void WNAME(dw_rows_block)(const WNAME(dw_rows_plan) *plan, int64_t *scrat
             T *row = padded + (kd * stack + j) * row_size;
             const int64_t ih = id < 0 ? -1 : convx_resolve(oh0 * sh + j - ax[1].pad, in1, ax[1].mode);
             if (ih < 0)
-                memset(row, 0, (size_t)(plan->ph.plen * ax[2].stride) * sizeof(T));
+                memset(row, 0, (size_t)(plan->ph.plen * plan->ph.nphase) * sizeof(T));
             else
                 WNAME(load_padded_row)(&ax[2], &plan->ph, chan + (id * in1 + ih) * ax[2].in, row);
         }
@@ -143,12 +161,11 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
                                                     int num_threads) {
     const int64_t C = d->in_channels, M = d->out_channels / C;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
-    int64_t *phase_info = (int64_t *)convx_alloc((size_t)(3 * ax[2].stride) * sizeof(int64_t));
-    if (!phase_info) return CONVX_ERR_NO_MEMORY;
     /* Tasks are blocks of output rows of one plane: enough blocks to feed every thread. */
     const int64_t planes = d->batch * C * out0;
     WNAME(dw_rows_plan) plan;
-    WNAME(plan_dw_rows)(d, ax, convx_ceil_div(out1 * planes, 4 * (int64_t)num_threads), phase_info, &plan);
+    const convx_status planned = WNAME(plan_dw_rows)(d, ax, convx_ceil_div(out1 * planes, 4 * (int64_t)num_threads), &plan);
+    if (planned != CONVX_OK) return planned;
     const int64_t blocks = convx_ceil_div(out1, plan.rows_per_block), tasks = planes * blocks;
     int failed = 0;
 
@@ -170,7 +187,7 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
         }
         convx_free(scratch);
     }
-    convx_free(phase_info);
+    WNAME(free_dw_rows)(&plan);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
@@ -250,9 +267,15 @@ convx_status WNAME(depthwise_run)(const convx_conv_desc *d, const T *packed, con
     convx_axis ax[3];
     convx_axes_from_desc(d, ax);
     if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
-    return d->layout == CONVX_CHANNELS_FIRST
-               ? WNAME(depthwise_channels_first)(d, ax, x, packed, bias, y, num_threads)
-               : WNAME(depthwise_channels_last)(d, ax, x, packed, bias, y, num_threads);
+    if (d->layout == CONVX_CHANNELS_LAST) return WNAME(depthwise_channels_last)(d, ax, x, packed, bias, y, num_threads);
+    convx_status status = WNAME(depthwise_channels_first)(d, ax, x, packed, bias, y, num_threads);
+    if (status == CONVX_ERR_UNSUPPORTED) { /* rows too large for the row machinery: the dense path */
+        T *a = WNAME(dense_pack)(d, packed);   /* channels-first packed = the weights as given */
+        if (!a) return CONVX_ERR_NO_MEMORY;
+        status = WNAME(dense_run)(d, a, bias, x, y, num_threads);
+        convx_free(a);
+    }
+    return status;
 }
 
 #undef WNAME

@@ -91,27 +91,32 @@ convx_status convx_conv_separable(const convx_conv_desc *dw, const convx_packed_
         if (pw->kernel[i] != 1 || pw->stride[i] != 1 || pw->pad_before[i] != 0 || pw->in_size[i] != dw->out_size[i] ||
             pw->out_size[i] != dw->out_size[i])
             return CONVX_ERR_BAD_DESCRIPTOR;
-    /* Not fused yet for channels-last, nor when one channel makes the packing ambiguous (a
-     * 1-channel depthwise packs as dense, a 1-channel 1x1 as depthwise): a full intermediate. */
-    if (dw->layout == CONVX_CHANNELS_LAST || !dw_packed->depthwise || pw_packed->depthwise) {
+    const int threads = (choose_threads(dw, num_threads) > 1 || choose_threads(pw, num_threads) > 1) ? num_threads : 1;
+    /* Fused for channels-first; else (channels-last, one channel making the packing ambiguous
+     * -- a 1-channel depthwise packs as dense, a 1-channel 1x1 as depthwise -- or rows too
+     * large for the fused tiles) the two steps through a full intermediate. */
+    convx_status status = CONVX_ERR_UNSUPPORTED;
+    if (dw->layout == CONVX_CHANNELS_FIRST && dw_packed->depthwise && !pw_packed->depthwise) {
+        if (dw->dtype == CONVX_FLOAT32)
+            status = convx_separable_run_f32(dw, (const float *)dw_packed->weights, (const float *)pw_packed->weights,
+                                             (const float *)pw_packed->bias, pw->out_channels, (const float *)input,
+                                             (float *)output, threads);
+        else
+            status = convx_separable_run_f64(dw, (const double *)dw_packed->weights, (const double *)pw_packed->weights,
+                                             (const double *)pw_packed->bias, pw->out_channels, (const double *)input,
+                                             (double *)output, threads);
+    }
+    if (status == CONVX_ERR_UNSUPPORTED) {
         const size_t item = dw->dtype == CONVX_FLOAT32 ? sizeof(float) : sizeof(double);
         size_t count = (size_t)dw->batch * (size_t)dw->out_channels;
         for (int i = 0; i < CONVX_MAX_SPATIAL; i++) count *= (size_t)dw->out_size[i];
         void *middle = convx_alloc(count * item);
         if (!middle) return CONVX_ERR_NO_MEMORY;
-        convx_status status = convx_conv_packed(dw, dw_packed, input, middle, num_threads);
+        status = convx_conv_packed(dw, dw_packed, input, middle, num_threads);
         if (status == CONVX_OK) status = convx_conv_packed(pw, pw_packed, middle, output, num_threads);
         convx_free(middle);
-        return status;
     }
-    const int threads = (choose_threads(dw, num_threads) > 1 || choose_threads(pw, num_threads) > 1) ? num_threads : 1;
-    if (dw->dtype == CONVX_FLOAT32)
-        return convx_separable_run_f32(dw, (const float *)dw_packed->weights, (const float *)pw_packed->weights,
-                                       (const float *)pw_packed->bias, pw->out_channels, (const float *)input,
-                                       (float *)output, threads);
-    return convx_separable_run_f64(dw, (const double *)dw_packed->weights, (const double *)pw_packed->weights,
-                                   (const double *)pw_packed->bias, pw->out_channels, (const double *)input,
-                                   (double *)output, threads);
+    return status;
 }
 
 void convx_free_packed_weights(convx_packed_weights *p) {

@@ -17,11 +17,10 @@ convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, cons
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     if (N == 0 || P == 0 || out_channels == 0) return CONVX_OK;
     const int64_t panels = convx_ceil_div(out_channels, mr), kc_max = SNAME(k_chunk)(K);
-    int64_t *phase_info = (int64_t *)convx_alloc((size_t)(3 * ax[2].stride) * sizeof(int64_t));
-    if (!phase_info) return CONVX_ERR_NO_MEMORY;
-    /* A task: about SNAME(dense_nc_target) pixels = whole output rows of one (n, od) plane. */
+    /* A task: about dense_nc_target pixels = whole output rows of one (n, od) plane. */
     SNAME(dw_rows_plan) plan;
-    SNAME(plan_dw_rows)(dw, ax, CONVX_MAX(1, SNAME(dense_nc_target) / out2), phase_info, &plan);
+    const convx_status planned = SNAME(plan_dw_rows)(dw, ax, CONVX_MAX(1, SNAME(dense_nc_target) / out2), &plan);
+    if (planned != CONVX_OK) return planned; /* UNSUPPORTED: the caller runs the two steps apart */
     const int64_t rows = plan.rows_per_block, blocks = convx_ceil_div(out1, rows), tasks = N * out0 * blocks;
     const int64_t ldb_max = convx_ceil_div(rows * out2, nr) * nr;
     int failed = 0;
@@ -58,7 +57,7 @@ convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, cons
         convx_free(mid);
         convx_free(scratch);
     }
-    convx_free(phase_info);
+    SNAME(free_dw_rows)(&plan);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 

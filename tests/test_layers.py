@@ -50,7 +50,7 @@ def test_layer_equals_functional(index, layout, rng):
         np.testing.assert_array_equal(got, expected)
     steps = 2 if cls is convx.SeparableConv2d else 1
     assert len(layer._packed) == 2 * steps  # packed once per dtype (and step), not once per call
-    assert {dtype for _, dtype in layer._packed} == {np.dtype(np.float32).str, np.dtype(np.float64).str}
+    assert {key[1] for key in layer._packed} == {np.dtype(np.float32).str, np.dtype(np.float64).str}
 
 
 def test_layer_copies_its_weights(rng):
@@ -115,3 +115,22 @@ def test_layer_call_errors_name_the_layer(rng):
         layer(np.ones((1, 3, 5, 5)))
     with pytest.raises(TypeError, match="'input'"):
         layer(np.ones((1, 2, 5, 5), complex))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("make", [
+    lambda layout: convx.DepthwiseConv2d(np.arange(18.0).reshape(2, 1, 3, 3), padding=1, layout=layout),
+    lambda layout: convx.SeparableConv2d(np.arange(18.0).reshape(2, 1, 3, 3), np.ones((3, 2)), padding=1,
+                                         layout=layout),
+])
+def test_depthwise_layer_serves_any_channel_count_its_weight_divides(make, layout, rng):
+    """Weights (2, 1, k): 2 channels with multiplier 1, or 1 channel with multiplier 2, in either order."""
+    layer = make(layout)
+    for channels in (2, 1, 2):
+        x = _to_layout(rng.integers(-3, 4, (1, channels, 8, 8)).astype(np.float32), layout)
+        if isinstance(layer, convx.SeparableConv2d):
+            expected = convx.separable_conv2d(x, layer.depthwise_weight, layer.pointwise_weight, padding=1,
+                                              layout=layout)
+        else:
+            expected = convx.depthwise_conv2d(x, layer.weight, padding=1, layout=layout)
+        np.testing.assert_array_equal(layer(x, num_threads=1), expected)

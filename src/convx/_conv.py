@@ -49,7 +49,8 @@ def pack(geometry: Geometry, w: np.ndarray, b: np.ndarray | None, dtype: np.dtyp
 def _problem(geometry: Geometry, padding_mode: str, threads: int) -> dict[str, object]:
     """The size arguments of a checked problem as the binding takes them (3-D, size-1 axes first)."""
     ones = _ones(geometry)
-    return dict(padding_mode=padding_mode, batch=geometry.batch, in_size=ones + geometry.in_size,
+    return dict(padding_mode=padding_mode, batch=geometry.batch, groups=geometry.groups,
+                in_channels=geometry.in_channels, out_channels=geometry.out_channels, in_size=ones + geometry.in_size,
                 out_size=ones + geometry.out_size, stride=ones + geometry.stride, dilation=ones + geometry.dilation,
                 pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
 
@@ -138,7 +139,8 @@ def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLik
     y = output(fname, merge, dtype, out, (x, dw, pw, b))
     if y.size:
         depthwise, pointwise = packer(0, spatial, dw, None, dtype), packer(1, merge, pw, b, dtype)
-        depthwise.run_separable(pointwise, prepare(x, dtype), y, **_problem(spatial, mode, threads))
+        depthwise.run_separable(pointwise, prepare(x, dtype), y, merged_channels=merge.out_channels,
+                                **_problem(spatial, mode, threads))
     return y
 
 

@@ -121,12 +121,16 @@ cdef class PackedWeights:
     def __dealloc__(self):
         convx_free_packed_weights(self.ptr)
 
-    cdef convx_conv_desc problem(self, str padding_mode, int64_t batch, in_size, out_size, stride, dilation,
-                                 pad_before):
+    cdef convx_conv_desc problem(self, str padding_mode, int64_t batch, int64_t groups, int64_t in_channels,
+                                 int64_t out_channels, in_size, out_size, stride, dilation, pad_before):
+        """The full problem; the core checks that its layer fields match what was packed."""
         cdef convx_conv_desc d = self.layer
         cdef int i
         d.padding_mode = PADDING_MODES[padding_mode]
         d.batch = batch
+        d.groups = groups
+        d.in_channels = in_channels
+        d.out_channels = out_channels
         for i in range(3):
             d.in_size[i] = in_size[i]
             d.out_size[i] = out_size[i]
@@ -148,10 +152,11 @@ cdef class PackedWeights:
         if not y.flags.writeable:
             raise ValueError("convx's binding received a read-only output array")
 
-    def run(self, cnp.ndarray x, cnp.ndarray y, *, str padding_mode, int64_t batch, in_size, out_size, stride,
-            dilation, pad_before, int num_threads):
+    def run(self, cnp.ndarray x, cnp.ndarray y, *, str padding_mode, int64_t batch, int64_t groups,
+            int64_t in_channels, int64_t out_channels, in_size, out_size, stride, dilation, pad_before, int num_threads):
         """Convolve x into y (C-contiguous, this object's dtype). Spatial arguments are 3-tuples."""
-        cdef convx_conv_desc d = self.problem(padding_mode, batch, in_size, out_size, stride, dilation, pad_before)
+        cdef convx_conv_desc d = self.problem(padding_mode, batch, groups, in_channels, out_channels, in_size,
+                                              out_size, stride, dilation, pad_before)
         self.check_arrays(x, y, &d, d.out_channels)
         cdef const void *xp = cnp.PyArray_DATA(x)
         cdef void *yp = cnp.PyArray_DATA(y)
@@ -162,11 +167,14 @@ cdef class PackedWeights:
         return y
 
     def run_separable(self, PackedWeights pointwise, cnp.ndarray x, cnp.ndarray y, *, str padding_mode,
-                      int64_t batch, in_size, out_size, stride, dilation, pad_before, int num_threads):
-        """Depthwise (self) then 1x1 (pointwise) from x into y in one pass."""
-        cdef convx_conv_desc d = self.problem(padding_mode, batch, in_size, out_size, stride, dilation, pad_before)
-        cdef convx_conv_desc p = pointwise.problem("zeros", batch, out_size, out_size, (1, 1, 1), (1, 1, 1),
-                                                   (0, 0, 0))
+                      int64_t batch, int64_t groups, int64_t in_channels, int64_t out_channels, int64_t merged_channels,
+                      in_size, out_size, stride, dilation, pad_before, int num_threads):
+        """Depthwise (self: in_channels -> out_channels) then 1x1 (pointwise: -> merged_channels) from x
+        into y in one pass."""
+        cdef convx_conv_desc d = self.problem(padding_mode, batch, groups, in_channels, out_channels, in_size,
+                                              out_size, stride, dilation, pad_before)
+        cdef convx_conv_desc p = pointwise.problem("zeros", batch, 1, out_channels, merged_channels, out_size,
+                                                   out_size, (1, 1, 1), (1, 1, 1), (0, 0, 0))
         self.check_arrays(x, y, &d, p.out_channels)
         cdef const void *xp = cnp.PyArray_DATA(x)
         cdef void *yp = cnp.PyArray_DATA(y)

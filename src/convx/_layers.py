@@ -53,7 +53,9 @@ class _Layer:
 
     def _packer(self, step: int, geometry: Geometry, w: np.ndarray, b: np.ndarray | None,
                 dtype: np.dtype) -> Any:
-        key = (step, dtype.str)
+        # Packed weights depend on the channel count too: a depthwise layer serves any input channels
+        # its weight divides, each with its own grouping.
+        key = (step, dtype.str, geometry.in_channels)
         with self._lock:
             packed = self._packed.get(key)
             if packed is None:
