@@ -1,0 +1,50 @@
+"""The peer benchmark's cases: convx._benchmark's table plus the shapes it lacks.
+
+The Case class, the layer geometry and the NumPy baselines all come from
+:mod:`convx._benchmark`; only the list differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from convx._benchmark import DEFAULT_CASES, Case
+
+#: Cases the peer comparison adds to convx._benchmark.DEFAULT_CASES.
+EXTRA_CASES: tuple[Case, ...] = (
+    # ResNet stage 3: 256->256 3x3 at 14x14 (small spatial size, many channels).
+    Case("conv 3x3 c256", "conv", 256, 256, (14, 14), (3, 3), padding=1),
+    # EfficientNet-style 5x5 stride-2 depthwise ('same' padding, odd total -> extra at the end).
+    Case("depthwise 5x5 s2", "depthwise", 144, 144, (56, 56), (5, 5), stride=2),
+    # Dilated depthwise (atrous separable convolutions of DeepLabv3+).
+    Case("depthwise 3x3 d2", "depthwise", 128, 128, (56, 56), (3, 3), dilations=(2,)),
+    Case("depthwise 3x3 d4", "depthwise", 256, 256, (28, 28), (3, 3), dilations=(4,)),
+    # MobileNet expansion 1x1 (64 -> 256 at 56x56).
+    Case("pointwise 1x1 x4", "pointwise", 64, 256, (56, 56)),
+)
+
+_ORDER = ("conv", "dilated", "rgb", "grouped", "pointwise", "depthwise", "separable", "wavenet", "bytenet")
+
+
+def _rank(case: Case) -> tuple[int, int]:
+    for i, prefix in enumerate(_ORDER):
+        if case.name.startswith(prefix):
+            return i, 0
+    return len(_ORDER), 0
+
+
+#: Every case, grouped by kind (stable within a kind).
+PEER_CASES: tuple[Case, ...] = tuple(sorted(DEFAULT_CASES + EXTRA_CASES, key=_rank))
+
+
+def select(filters: str | Sequence[str] | None) -> list[Case]:
+    """All cases, or those whose name contains one of the comma-separated substrings."""
+    if not filters:
+        return list(PEER_CASES)
+    if isinstance(filters, str):
+        filters = filters.split(",")
+    wanted = [f.strip().lower() for f in filters if f.strip()]
+    chosen = [c for c in PEER_CASES if any(w in c.name.lower() for w in wanted)]
+    if not chosen:
+        raise ValueError(f"no case matches {filters!r}; known cases: " + ", ".join(c.name for c in PEER_CASES))
+    return chosen

@@ -1,0 +1,129 @@
+"""What the benchmark ran on, and the machine's ceilings (FMA peak, copy bandwidth)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import platform
+import subprocess
+import threading
+import time
+
+import numpy as np
+
+#: float32 FMA peak per core (GFLOP/s), from design.md section 4 (93-99 measured; sgemm 91).
+PEAK_F32_PER_CORE = 94.0
+#: Copy bandwidth (GB/s, bytes read + bytes written) from design.md: 30 on 2 threads; 15 for 1.
+NOMINAL_COPY_GBS = {1: 15.0, 2: 30.0}
+
+
+def peak_gflops(dtype: str, threads: int) -> float:
+    per_core = PEAK_F32_PER_CORE if dtype == "float32" else PEAK_F32_PER_CORE / 2
+    return per_core * threads
+
+
+def measure_copy_bandwidth(threads: int, mbytes: int = 256, rounds: int = 5) -> float:
+    """Best copy rate in GB/s (read + write) of ``mbytes`` MB with np.copyto split over
+    ``threads`` Python threads (np.copyto releases the GIL), and, when installed, of torch's
+    multi-threaded ``Tensor.copy_``."""
+    n = mbytes * 2**20 // 8
+    src = np.ones(n)
+    dst = np.empty(n)
+    np.copyto(dst, src)
+    step = -(-n // threads)
+    parts = [(dst[i:i + step], src[i:i + step]) for i in range(0, n, step)]
+    best = float("inf")
+    for _ in range(rounds):
+        time.sleep(0.05)
+        if threads == 1:
+            start = time.perf_counter()
+            np.copyto(dst, src)
+        else:
+            workers = [threading.Thread(target=np.copyto, args=p) for p in parts]
+            start = time.perf_counter()
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+        best = min(best, time.perf_counter() - start)
+    rate = 2 * src.nbytes / best / 1e9
+    try:
+        import torch
+    except ImportError:
+        return rate
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        ts, td = torch.from_numpy(src), torch.from_numpy(dst)
+        td.copy_(ts)
+        best = float("inf")
+        for _ in range(rounds):
+            time.sleep(0.05)
+            start = time.perf_counter()
+            td.copy_(ts)
+            best = min(best, time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(saved)
+    return max(rate, 2 * src.nbytes / best / 1e9)
+
+
+def _lscpu() -> dict[str, str]:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    info = {}
+    for line in out.splitlines():
+        key, _, value = line.partition(":")
+        info[key.strip()] = value.strip()
+    return info
+
+
+def _blas() -> str:
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:
+        return "?"
+
+
+def _mem_gb() -> str:
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+        return f"{kb / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        return "?"
+
+
+def describe(versions: dict[str, str | None]) -> list[tuple[str, str]]:
+    """(item, value) rows describing the machine and the software."""
+    import convx
+
+    cpu = _lscpu()
+    flags = cpu.get("Flags", "").split()
+    isa = " ".join(f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f") if f in flags) or "?"
+    caches = ", ".join(f"{k.split()[0]} {cpu[k]}" for k in ("L1d cache", "L2 cache", "L3 cache") if k in cpu)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        try:
+            convx.show_config()
+        except Exception:
+            pass
+    convx_cfg = "; ".join(" ".join(line.split()) for line in buf.getvalue().splitlines()[1:] if line.strip())
+    rows = [
+        ("CPU", f"{cpu.get('Model name', platform.processor() or '?')} ({cpu.get('Vendor ID', '?')}), "
+                f"{os.cpu_count()} cores, {cpu.get('Hypervisor vendor', 'no') + ' VM' if 'Hypervisor vendor' in cpu else 'bare metal'}"),
+        ("ISA", isa),
+        ("caches", caches or "?"),
+        ("memory", _mem_gb()),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", platform.python_version()),
+        ("convx", f"{getattr(convx, '__version__', '?')} ({convx_cfg})"),
+        ("NumPy", f"{np.__version__} (BLAS: {_blas()})"),
+        ("PyTorch", versions.get("torch") or "not installed"),
+        ("ONNX Runtime", versions.get("ort") or "not installed"),
+    ]
+    return rows
