@@ -59,8 +59,10 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
-# *.template.c files are included by the instantiating sources, never compiled alone.
-C_SOURCES = sorted(p for p in glob("csrc/*.c") + glob("csrc/kernels/*.c") if not p.endswith(".template.c"))
+# *.template.c and *.instantiate.c are included by other sources, never compiled alone.
+C_SOURCES = sorted(
+    p for p in glob("csrc/*.c") + glob("csrc/kernels/*.c") if not p.endswith((".template.c", ".instantiate.c"))
+)
 
 extension = Extension(
     "convx._ext",

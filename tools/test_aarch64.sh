@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${TMPDIR:-/tmp}/convx-aarch64"
 mkdir -p "$out"
-sources=$(ls csrc/*.c csrc/kernels/*.c | grep -v '\.template\.c$')
+sources=$(ls csrc/*.c csrc/kernels/*.c | grep -v -e '\.template\.c$' -e '\.instantiate\.c$')
 aarch64-linux-gnu-gcc -O2 -std=gnu11 -fopenmp -static -Icsrc tests/c/test_core.c $sources -lm -o "$out/test_core"
 file "$out/test_core" | grep -q aarch64
 cases="${1:-300}"

@@ -9,28 +9,12 @@
 #endif
 
 #define ISA avx2
+#define ISA_NAME "avx2_fma"
 #define VBYTES 32
-
-#define T float
-#define SFX f32
-#define MR 6
-#define NR 16
-#include "kernels.template.c"
-#undef T
-#undef SFX
-#undef MR
-#undef NR
-
-#define T double
-#define SFX f64
-#define MR 6
-#define NR 8
-#include "kernels.template.c"
-
-const convx_kernel_table convx_kernels_avx2 = {
-    "avx2_fma",          6, 16, 6, 8,
-    convx_gemm_avx2_f32, convx_gemm_avx2_f64, convx_dw_rows_avx2_f32,
-    convx_dw_rows_avx2_f64, convx_dw_channels_avx2_f32, convx_dw_channels_avx2_f64,
-};
+#define MR_F32 6
+#define NR_F32 16
+#define MR_F64 6
+#define NR_F64 8
+#include "kernels.instantiate.c"
 
 #endif
