@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 import sys
 import time
@@ -105,7 +104,6 @@ def run_case(case: Case, dtype: np.dtype, threads: int, peers: Sequence[str], re
         if accept(name, fn):
             sides[name] = fn
     sides["convx"] = convx_fn
-    del ref
 
     samples = time_interleaved(list(sides.values()), repeat, settle)
     for name, times in zip(sides, samples):

@@ -112,11 +112,6 @@ def prepare(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.require(arr, dtype=dtype, requirements=["C", "A"])
 
 
-def check_ndim(arr: np.ndarray, ndim: int, fname: str, param: str, axes: str) -> None:
-    if arr.ndim != ndim:
-        fail(ValueError, fname, param, f"a {ndim}-D array {axes}", f"a {arr.ndim}-D array of shape {arr.shape}")
-
-
 def check_bias(bias: np.ndarray | None, channels: int, fname: str) -> None:
     if bias is not None and bias.shape != (channels,):
         fail(ValueError, fname, "bias", f"None or a 1-D array of shape ({channels},) (one value per output channel)",
