@@ -67,6 +67,7 @@ convx_status convx_pack_weights(const convx_conv_desc *d, const void *weight, co
 convx_status convx_conv_packed(const convx_conv_desc *d, const convx_packed_weights *p,
                                const void *input, void *output, int num_threads) {
     if (!valid_descriptor(d) || !same_layer(d, &p->desc)) return CONVX_ERR_BAD_DESCRIPTOR;
+    if (d->transposed && d->padding_mode != CONVX_PAD_ZEROS) return CONVX_ERR_UNSUPPORTED;
     const int threads = choose_threads(d, num_threads);
     if (d->dtype == CONVX_FLOAT32) {
         const float *w = (const float *)p->weights, *b = (const float *)p->bias, *x = (const float *)input;
