@@ -45,6 +45,17 @@ CONVX_INLINE void convx_free(void *p) {
 #endif
 }
 
+/* Per-thread scratch inside a parallel region: on failure, sets *failed (shared) and returns
+ * NULL; the thread then skips its share of the loop and the call reports CONVX_ERR_NO_MEMORY. */
+CONVX_INLINE void *convx_thread_scratch(size_t bytes, int *failed) {
+    void *p = convx_alloc(bytes);
+    if (!p) {
+#pragma omp critical(convx_failed)
+        *failed = 1;
+    }
+    return p;
+}
+
 CONVX_INLINE int64_t convx_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Floor division for any sign of a (b > 0). */

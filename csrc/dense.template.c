@@ -189,12 +189,8 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
         /* Per thread: the B tile, then the row runs of the pixel tile. */
-        T *bbuf = (T *)convx_alloc(bbuf_count * sizeof(T) + (size_t)(nc + 1) * sizeof(DNAME(row_run)));
+        T *bbuf = (T *)convx_thread_scratch(bbuf_count * sizeof(T) + (size_t)(nc + 1) * sizeof(DNAME(row_run)), &failed);
         DNAME(row_run) *runs = bbuf ? (DNAME(row_run) *)(bbuf + bbuf_count) : NULL;
-        if (!bbuf) {
-#pragma omp critical(convx_failed)
-            failed = 1;
-        }
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!bbuf) continue;
@@ -271,11 +267,7 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        T *apack = (T *)convx_alloc(apack_count * sizeof(T));
-        if (!apack) {
-#pragma omp critical(convx_failed)
-            failed = 1;
-        }
+        T *apack = (T *)convx_thread_scratch(apack_count * sizeof(T), &failed);
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!apack) continue;

@@ -107,9 +107,10 @@ static convx_status WNAME(plan_dw_rows)(const convx_conv_desc *d, const convx_ax
 
 static void WNAME(free_dw_rows)(WNAME(dw_rows_plan) *plan) { convx_free(plan->ph.count); }
 
-/* Per-thread scratch for a plan: tap_start[k2], rows[taps], then the padded rows. NULL if out of memory. */
-static int64_t *WNAME(dw_rows_scratch)(const WNAME(dw_rows_plan) *plan) {
-    int64_t *tap_start = (int64_t *)convx_alloc(plan->scratch);
+/* Per-thread scratch for a plan: tap_start[k2], rows[taps], then the padded rows. NULL (and
+ * *failed set) if out of memory. */
+static int64_t *WNAME(dw_rows_scratch)(const WNAME(dw_rows_plan) *plan, int *failed) {
+    int64_t *tap_start = (int64_t *)convx_thread_scratch(plan->scratch, failed);
     if (!tap_start) return NULL;
     memset(tap_start, 0, plan->scratch); /* the slack never holds garbage */
     const convx_axis *aw = &plan->ax[2];
@@ -171,11 +172,7 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        int64_t *scratch = WNAME(dw_rows_scratch)(&plan);
-        if (!scratch) {
-#pragma omp critical(convx_failed)
-            failed = 1;
-        }
+        int64_t *scratch = WNAME(dw_rows_scratch)(&plan, &failed);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
             if (!scratch) continue;
@@ -208,15 +205,10 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        const T **rows = (const T **)convx_alloc(scratch);
+        const T **rows = (const T **)convx_thread_scratch(scratch, &failed);
         const T **row_base = rows ? rows + taps : NULL;
         T *zero = rows ? (T *)(row_base + k0 * k1) : NULL, *expanded = zero ? zero + Cout : NULL;
-        if (!rows) {
-#pragma omp critical(convx_failed)
-            failed = 1;
-        } else {
-            for (int64_t co = 0; co < Cout; co++) zero[co] = 0;
-        }
+        for (int64_t co = 0; zero && co < Cout; co++) zero[co] = 0;
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
             if (!rows) continue;

@@ -27,12 +27,8 @@ convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, cons
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        int64_t *scratch = SNAME(dw_rows_scratch)(&plan);
-        T *mid = scratch ? (T *)convx_alloc((size_t)(K * ldb_max) * sizeof(T)) : NULL;
-        if (!mid) {
-#pragma omp critical(convx_failed)
-            failed = 1;
-        }
+        int64_t *scratch = SNAME(dw_rows_scratch)(&plan, &failed);
+        T *mid = scratch ? (T *)convx_thread_scratch((size_t)(K * ldb_max) * sizeof(T), &failed) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!mid) continue;
