@@ -25,6 +25,7 @@ ROOT = os.path.dirname(HERE)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+from convx._benchmark import list_cases, positive_int  # noqa: E402
 from peers import cases as case_table  # noqa: E402
 from peers import libs, machine, report, runner  # noqa: E402
 
@@ -37,13 +38,6 @@ def _int_list(text: str) -> list[int]:
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"thread counts must be >= 1, got {text!r}")
     return values
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _load() -> float | None:
@@ -64,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="thread counts to run, for every library (default: 1,2)")
     p.add_argument("--cases", default=None, metavar="SUBSTRINGS",
                    help="only cases whose name contains one of these comma-separated substrings")
-    p.add_argument("--repeat", type=_positive, default=None, metavar="N",
+    p.add_argument("--repeat", type=positive_int, default=None, metavar="N",
                    help="interleaved rounds (warm-up + timed call per side); default 5, 3 with --quick")
     p.add_argument("--quick", action="store_true", help="spatial sizes divided by 4: a smoke run")
     p.add_argument("--peers", default=",".join(libs.PEERS), metavar="LIST",
@@ -92,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.list:
-        width = max(len(c.name) for c in cases)
-        for c in cases:
-            print(f"{c.name.ljust(width)}  {c.family:<9}  {c.describe(args.quick)}")
+        print(list_cases(cases, args.quick))
         return 0
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     unknown = [p for p in peers if p not in libs.PEERS]

@@ -42,7 +42,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import convx
 
-__all__ = ["Case", "DEFAULT_CASES", "BenchmarkMismatch", "run", "format_table", "main"]
+__all__ = ["Case", "DEFAULT_CASES", "BenchmarkMismatch", "run", "format_table", "list_cases", "positive_int", "main"]
 
 
 # --------------------------------------------------------------------------------------
@@ -691,7 +691,14 @@ def describe_setup(results: Sequence[dict]) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
+def list_cases(cases: Sequence[Case], quick: bool = False) -> str:
+    """One line per case: name, family, shapes (what ``--list`` prints)."""
+    width = max(len(c.name) for c in cases)
+    return "\n".join(f"{c.name.ljust(width)}  {c.family:<9}  {c.describe(quick)}" for c in cases)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
@@ -703,10 +710,10 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         prog=prog,
         description="Time convx against NumPy's best vectorised equivalent on typical layers. "
                     "Every case is first checked for agreement with NumPy.")
-    parser.add_argument("--repeat", type=_positive_int, default=5, metavar="N",
+    parser.add_argument("--repeat", type=positive_int, default=5, metavar="N",
                         help="interleaved rounds of a warm-up and a timed call per side; "
                              "the best time is reported (default 5)")
-    parser.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
                         help="threads for convx and for NumPy's BLAS (default: all)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--cases", default=None, metavar="SUBSTRINGS",
@@ -729,9 +736,7 @@ def run_cli(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.list:
-        width = max(len(c.name) for c in cases)
-        for case in cases:
-            print(f"{case.name.ljust(width)}  {case.family:<9}  {case.describe(args.quick)}")
+        print(list_cases(cases, args.quick))
         return 0
     start = time.perf_counter()
     try:
