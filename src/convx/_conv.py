@@ -79,13 +79,19 @@ def _run(step: int, geometry: Geometry, x: np.ndarray, w: np.ndarray, b: np.ndar
     return y
 
 
-def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
-             padding: object, dilation: object, groups: object, padding_mode: object, layout: object, out: object,
-             num_threads: object, depthwise: bool = False, packer: Packer = pack_fresh) -> FloatArray:
+def _arrays(fname: str, input: ArrayLike, weight: ArrayLike,
+            bias: ArrayLike | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.dtype]:
+    """Input, weight and bias as arrays, and the dtype the result has."""
     x = as_array(input, fname, "input")
     w = as_array(weight, fname, "weight")
     b = None if bias is None else as_array(bias, fname, "bias")
-    dtype = result_dtype(x, w, b)
+    return x, w, b, result_dtype(x, w, b)
+
+
+def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
+             padding: object, dilation: object, groups: object, padding_mode: object, layout: object, out: object,
+             num_threads: object, depthwise: bool = False, packer: Packer = pack_fresh) -> FloatArray:
+    x, w, b, dtype = _arrays(fname, input, weight, bias)
     mode = choice(padding_mode, PADDING_MODES, fname, "padding_mode")
     if depthwise:
         geometry = depthwise_geometry(fname, nd, x.shape, w.shape, stride, padding, dilation, layout, "weight")
@@ -100,10 +106,7 @@ def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: Arr
 def _transpose(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
                padding: object, output_padding: object, groups: object, dilation: object, layout: object,
                out: object, num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
-    x = as_array(input, fname, "input")
-    w = as_array(weight, fname, "weight")
-    b = None if bias is None else as_array(bias, fname, "bias")
-    dtype = result_dtype(x, w, b)
+    x, w, b, dtype = _arrays(fname, input, weight, bias)
     geometry = transpose_geometry(fname, nd, x.shape, w.shape, stride, padding, output_padding, groups, dilation,
                                   layout)
     check_bias(b, geometry.out_channels, fname)
@@ -146,10 +149,7 @@ def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLik
 
 def _pointwise(fname: str, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, layout: object, out: object,
                num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
-    x = as_array(input, fname, "input")
-    w = as_array(weight, fname, "weight")
-    b = None if bias is None else as_array(bias, fname, "bias")
-    dtype = result_dtype(x, w, b)
+    x, w, b, dtype = _arrays(fname, input, weight, bias)
     if x.ndim < 2:
         fail(ValueError, fname, "input", "an array of at least 2 dimensions (N, C_in, *spatial)", f"shape {x.shape}")
     channels_last = choice(layout, ("channels_first", "channels_last"), fname, "layout") == "channels_last"
