@@ -47,7 +47,7 @@ class _Layer:
         for param, value in arrays.items():
             setattr(self, param, _frozen_copy(value, name, param))
         self._options = options
-        self._packed: dict[tuple[int, str], Any] = {}
+        self._packed: dict[tuple[int, str, int], Any] = {}
         self._lock = threading.Lock()
         self._check(name)
 

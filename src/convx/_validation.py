@@ -187,7 +187,7 @@ def max_threads() -> int:
         return 1
     env = os.environ.get("CONVX_NUM_THREADS", "").strip()
     if env:
-        value = as_index(int(env)) if env.lstrip("-").isdigit() else None
+        value = int(env) if env.lstrip("-").isdigit() else None
         if value is None or value < 1:
             raise ValueError(f"The CONVX_NUM_THREADS environment variable must be a positive integer. "
                              f"Got {env!r} instead.")
