@@ -3,7 +3,7 @@
  *  - channels-first: each block of output rows is one dw_rows kernel call over pointers into
  *    padded input rows (split into stride phases so every tap reads a contiguous run);
  *  - channels-last: each output pixel is one dw_channels call over pointers to input pixels.
- * The including file defines T, SFX, KT_DW_ROWS, KT_DW_CHANNELS. */
+ * The including file defines T, SFX, KT_DW_ROWS, KT_DW3X3, KT_DW_CHANNELS. */
 
 #define WNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
@@ -145,6 +145,16 @@ static void WNAME(dw_rows_block)(const WNAME(dw_rows_plan) *plan, int64_t *scrat
             else
                 WNAME(load_padded_row)(&ax[2], &plan->ph, chan + (id * in1 + ih) * ax[2].in, row);
         }
+    }
+    if (k0 == 1 && k1 == 3 && k2 == 3 && sh == 1) {
+        /* Output rows oh0 + q, q + dh, q + 2dh, ... read padded rows dh apart, which dw3x3
+         * shares between neighbouring output rows. */
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t q = 0; q < CONVX_MIN(dh, oh1 - oh0); q++)
+                convx_kernels()->KT_DW3X3(ax[2].out, convx_ceil_div(oh1 - oh0 - q, dh), padded + q * row_size,
+                                          dh * row_size, tap_start, w + (c * M + m) * taps,
+                                          bias ? bias[c * M + m] : (T)0, dst + m * m_step + q * row_step, dh * row_step);
+        return;
     }
     /* Taps of the block's first output row; row oh reads (oh - oh0) * sh rows further on. */
     for (int64_t kd = 0; kd < k0; kd++)

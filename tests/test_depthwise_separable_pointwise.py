@@ -101,6 +101,20 @@ def test_depthwise_kernel_sizes_2d(rng, kernel, dtype):
     check_depthwise(x, w, None, padding="same", layout="channels_last")
 
 
+@pytest.mark.parametrize("height", [1, 3, 4, 5, 8, 11])
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 1), (1, 3), (3, 2), (5, 5)])
+@pytest.mark.parametrize("mode", PADDING_MODES)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_depthwise_3x3_row_blocks(rng, height, dilation, mode, dtype):
+    """3x3 stride 1 has its own row kernel (four output rows per pass, rows dilation apart):
+    heights around its blocks, every dilation pairing, padding mode, dtype, multiplier and bias."""
+    x = make(rng, (2, 3, height, 13), dtype, integer=True)
+    w = make(rng, (6, 1, 3, 3), dtype, integer=True)
+    b = make(rng, (6,), dtype, integer=True)
+    check_depthwise(x, w, b, padding="same", dilation=dilation, padding_mode=mode, exact=True)
+    check_depthwise(x, w[::2], None, padding=(dilation[0], 0), dilation=dilation, padding_mode=mode, exact=True)
+
+
 @pytest.mark.parametrize("size", [1, 2, 5, 7, 13])
 def test_depthwise_small_sizes_2d(rng, size):
     x = make(rng, (2, 3, size, size), np.float32, integer=True)

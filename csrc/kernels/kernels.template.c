@@ -68,6 +68,20 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
  * tap t's input starts for row 0 (any kernel, dilation, stride phase or padding row works) and
  * must be readable CONVX_DW_ROW_SLACK elements past n: the last block is computed whole. */
 #if defined(__GNUC__)
+/* Stores the first `valid` values of a 4-vector block: whole vectors straight from the
+ * registers (a memcpy of the block would go through the stack and a library call). */
+static inline __attribute__((always_inline)) void KNAME(store_block)(T *out, const KNAME(vec) *acc, int64_t valid) {
+    enum { VL = VBYTES / (int)sizeof(T) };
+    for (int v = 0; v < 4; v++) {
+        if (valid >= (v + 1) * VL) {
+            *(KNAME(vec) *)(out + v * VL) = acc[v];
+        } else {
+            for (int64_t i = 0; i < valid - v * VL; i++) out[v * VL + i] = acc[v][i];
+            return;
+        }
+    }
+}
+
 /* One block of 4 vectors on one or two rows: 8 independent FMA chains hide the FMA latency. */
 static inline __attribute__((always_inline)) void KNAME(dw_block)(int64_t j, int64_t valid, int two, int64_t taps,
                                                                   const T *const *CONVX_RESTRICT rows, int64_t offset,
@@ -101,9 +115,8 @@ static inline __attribute__((always_inline)) void KNAME(dw_block)(int64_t j, int
             for (int v = 0; v < 4; v++) a[v] += w[t] * ((const KNAME(vec) *)(rows[t] + offset))[v];
         for (int v = 0; v < 4; v++) a[v] += b[v];
     }
-    const size_t bytes = (size_t)CONVX_MIN(valid, 4 * VL) * sizeof(T);
-    memcpy(out + j, a, bytes);
-    if (two) memcpy(out + out_step + j, b, bytes);
+    KNAME(store_block)(out + j, a, valid);
+    if (two) KNAME(store_block)(out + out_step + j, b, valid);
 }
 #endif
 
@@ -127,6 +140,68 @@ static void KNAME(dw_rows)(int64_t n, int64_t nrows, int64_t taps, const T *cons
             T a = init;
             for (int64_t t = 0; t < taps; t++) a += w[t] * rows[t][r * row_step + j];
             out[r * out_step + j] = a;
+        }
+#endif
+}
+
+/* Depthwise 3x3, channels-first: for m < nrows, j < n,
+ * out[m*out_step + j] = init + sum_{kh,kw < 3} w[kh*3 + kw] * in[(m + kh)*in_step + kw_off[kw] + j].
+ * Input rows are readable CONVX_DW_ROW_SLACK elements past n. Four output rows are computed
+ * together with the nine weights held in registers, so each input vector is loaded once for up
+ * to three output rows: half the loads of dw_rows, whose loads are its limit. Every output sums
+ * its taps in the same order whichever block it falls in. */
+#if defined(__GNUC__)
+static inline __attribute__((always_inline)) void KNAME(dw3x3_block)(const int R, int64_t n, const T *in,
+                                                                     int64_t in_step, const int64_t *kw_off,
+                                                                     const KNAME(vec) *wv, T init, T *out,
+                                                                     int64_t out_step) {
+    enum { VL = VBYTES / (int)sizeof(T) };
+    const int64_t o0 = kw_off[0], o1 = kw_off[1], o2 = kw_off[2];
+    for (int64_t j = 0; j < n; j += VL) {
+        KNAME(vec) acc[4];
+        for (int q = 0; q < R; q++) acc[q] = (KNAME(vec)){0} + init;
+#pragma GCC unroll 8
+        for (int ir = 0; ir < R + 2; ir++) {
+            const T *row = in + ir * in_step + j;
+            const KNAME(vec) x0 = *(const KNAME(vec) *)(row + o0), x1 = *(const KNAME(vec) *)(row + o1),
+                             x2 = *(const KNAME(vec) *)(row + o2);
+#pragma GCC unroll 4
+            for (int q = 0; q < R; q++) {
+                const int kh = ir - q;
+                if (kh < 0 || kh > 2) continue;
+                acc[q] += wv[kh * 3] * x0;
+                acc[q] += wv[kh * 3 + 1] * x1;
+                acc[q] += wv[kh * 3 + 2] * x2;
+            }
+        }
+        for (int q = 0; q < R; q++) {
+            T *dst = out + q * out_step + j;
+            if (j + VL <= n)
+                *(KNAME(vec) *)dst = acc[q];
+            else
+                for (int64_t i = 0; i < n - j; i++) dst[i] = acc[q][i];
+        }
+    }
+}
+#endif
+
+static void KNAME(dw3x3_rows)(int64_t n, int64_t nrows, const T *in, int64_t in_step, const int64_t *kw_off,
+                              const T *w, T init, T *out, int64_t out_step) {
+    int64_t m = 0;
+#if defined(__GNUC__)
+    KNAME(vec) wv[9];
+    for (int t = 0; t < 9; t++) wv[t] = (KNAME(vec)){0} + w[t];
+    for (; m + 4 <= nrows; m += 4)
+        KNAME(dw3x3_block)(4, n, in + m * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step);
+    for (; m < nrows; m++)
+        KNAME(dw3x3_block)(1, n, in + m * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step);
+#else
+    for (; m < nrows; m++)
+        for (int64_t j = 0; j < n; j++) {
+            T a = init;
+            for (int kh = 0; kh < 3; kh++)
+                for (int kw = 0; kw < 3; kw++) a += w[kh * 3 + kw] * in[(m + kh) * in_step + kw_off[kw] + j];
+            out[m * out_step + j] = a;
         }
 #endif
 }
