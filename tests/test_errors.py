@@ -454,3 +454,22 @@ def test_errors_do_not_depend_on_previous_failures(rng):
         case(out=np.zeros(3, np.float32))
     np.testing.assert_array_equal(case(), good)
     assert re.search(r"\d", repr(good.shape))
+
+
+def test_remembered_geometry_never_hides_a_bad_argument():
+    """Checked geometries are remembered by their arguments; values Python calls equal to a
+    remembered good one (2.0, True, '2' next to 2) must still be refused, and equal good spellings
+    (np.int64, a list) still accepted with the same result."""
+    x = np.ones((1, 2, 8, 8), np.float32)
+    w = np.ones((2, 2, 3, 3), np.float32)
+    expected = convx.conv2d(x, w, stride=2)
+    for _ in range(2):
+        for bad in (2.0, True, "2", (2, 2.0), [2.0, 2]):
+            with pytest.raises(TypeError, match="'stride'"):
+                convx.conv2d(x, w, stride=bad)
+        for good in (2, (2, 2), [2, 2], np.int64(2)):
+            np.testing.assert_array_equal(convx.conv2d(x, w, stride=good), expected)
+    with pytest.raises(ValueError, match="'groups'"):
+        convx.conv2d(x, w, groups=3)
+    with pytest.raises(ValueError, match="'groups'"):
+        convx.conv2d(x, w, groups=3)

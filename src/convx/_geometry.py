@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ._validation import (LAYOUTS, MAX_SIZE, check_size, choice, fail, int_tuple, pad_pairs, positive_int,
                           resolve_padding)
@@ -71,6 +73,45 @@ def _finish(fname: str, geometry: Geometry) -> Geometry:
     return geometry
 
 
+_EXACT_TYPES = (int, str, bool, type(None))
+_F = TypeVar("_F", bound=Callable[..., Geometry])
+
+
+def _typed_key(value: object) -> object:
+    """value as a cache key that keeps apart what Python calls equal (2, 2.0, True, np.int64(2)),
+    which argument checking treats differently; None if value is not made of ints, strings,
+    bools, None and tuples of them."""
+    if type(value) in _EXACT_TYPES:
+        return (type(value), value)
+    if type(value) is tuple:
+        parts = tuple(_typed_key(v) for v in value)
+        return None if None in parts else parts
+    return None
+
+
+def _memoized(compute: _F) -> _F:
+    """Remembers a checked geometry by its arguments: a layer called again on the same shapes,
+    or the same call repeated, skips the checks that took most of a small call's time.
+    Failing arguments are never remembered, so they raise every time."""
+    cache: dict[object, Geometry] = {}
+
+    @functools.wraps(compute)
+    def cached(*args: object) -> Geometry:
+        key = _typed_key(args)
+        if key is None:
+            return compute(*args)
+        geometry = cache.get(key)
+        if geometry is None:
+            geometry = compute(*args)
+            if len(cache) >= 1024:
+                cache.clear()
+            cache[key] = geometry
+        return geometry
+
+    return cached  # type: ignore[return-value]
+
+
+@_memoized
 def forward_geometry(fname: str, nd: int, x_shape: Sequence[int], w_shape: Sequence[int], stride: object,
                      padding: object, dilation: object, groups: object, layout: object,
                      weight_param: str = "weight") -> Geometry:
@@ -101,6 +142,7 @@ def forward_geometry(fname: str, nd: int, x_shape: Sequence[int], w_shape: Seque
                                    tuple(pads), channels_last, False))
 
 
+@_memoized
 def depthwise_geometry(fname: str, nd: int, x_shape: Sequence[int], w_shape: Sequence[int], stride: object,
                        padding: object, dilation: object, layout: object, weight_param: str) -> Geometry:
     """Checks a depthwise convolution (weight (C*M, 1, *kernel), depth multiplier M)."""
@@ -115,6 +157,7 @@ def depthwise_geometry(fname: str, nd: int, x_shape: Sequence[int], w_shape: Seq
     return forward_geometry(fname, nd, x_shape, w_shape, stride, padding, dilation, channels, layout, weight_param)
 
 
+@_memoized
 def transpose_geometry(fname: str, nd: int, x_shape: Sequence[int], w_shape: Sequence[int], stride: object,
                        padding: object, output_padding: object, groups: object, dilation: object,
                        layout: object) -> Geometry:
