@@ -146,14 +146,17 @@ static void WNAME(dw_rows_block)(const WNAME(dw_rows_plan) *plan, int64_t *scrat
                 WNAME(load_padded_row)(&ax[2], &plan->ph, chan + (id * in1 + ih) * ax[2].in, row);
         }
     }
-    if (k0 == 1 && k1 == 3 && k2 == 3 && sh == 1) {
-        /* Output rows oh0 + q, q + dh, q + 2dh, ... read padded rows dh apart, which dw3x3
-         * shares between neighbouring output rows. */
+    if (k0 == 1 && k1 == 3 && k2 == 3 && (sh == 1 || (sh == 2 && dh <= 2))) {
+        /* Stride 1: output rows oh0 + q, q + dh, q + 2dh, ... read padded rows dh apart, which
+         * dw3x3 shares between neighbouring output rows. Stride 2: consecutive output rows, tap
+         * rows dh apart and output rows 2/dh tap rows apart. */
+        const int64_t groups = sh == 1 ? CONVX_MIN(dh, oh1 - oh0) : 1, rows_apart = sh == 1 ? dh : 1;
         for (int64_t m = 0; m < M; m++)
-            for (int64_t q = 0; q < CONVX_MIN(dh, oh1 - oh0); q++)
-                convx_kernels()->KT_DW3X3(ax[2].out, convx_ceil_div(oh1 - oh0 - q, dh), padded + q * row_size,
-                                          dh * row_size, tap_start, w + (c * M + m) * taps,
-                                          bias ? bias[c * M + m] : (T)0, dst + m * m_step + q * row_step, dh * row_step);
+            for (int64_t q = 0; q < groups; q++)
+                convx_kernels()->KT_DW3X3(ax[2].out, convx_ceil_div(oh1 - oh0 - q, rows_apart), padded + q * row_size,
+                                          dh * row_size, sh == 1 ? 1 : 2 / dh, tap_start, w + (c * M + m) * taps,
+                                          bias ? bias[c * M + m] : (T)0, dst + m * m_step + q * row_step,
+                                          rows_apart * row_step);
         return;
     }
     /* Taps of the block's first output row; row oh reads (oh - oh0) * sh rows further on. */

@@ -101,18 +101,21 @@ def test_depthwise_kernel_sizes_2d(rng, kernel, dtype):
     check_depthwise(x, w, None, padding="same", layout="channels_last")
 
 
-@pytest.mark.parametrize("height", [1, 3, 4, 5, 8, 11])
+@pytest.mark.parametrize("height", [1, 3, 4, 5, 6, 8, 11, 18])
 @pytest.mark.parametrize("dilation", [(1, 1), (2, 1), (1, 3), (3, 2), (5, 5)])
+@pytest.mark.parametrize("stride", [1, 2, (2, 1), 3])
 @pytest.mark.parametrize("mode", PADDING_MODES)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
-def test_depthwise_3x3_row_blocks(rng, height, dilation, mode, dtype):
-    """3x3 stride 1 has its own row kernel (four output rows per pass, rows dilation apart):
-    heights around its blocks, every dilation pairing, padding mode, dtype, multiplier and bias."""
+def test_depthwise_3x3_row_blocks(rng, height, dilation, stride, mode, dtype):
+    """3x3 with stride 1 or 2 has its own row kernel (output rows in blocks of four, two and one,
+    rows dilation apart): heights around its blocks, every dilation pairing, stride, padding
+    mode, dtype, multiplier and bias."""
     x = make(rng, (2, 3, height, 13), dtype, integer=True)
     w = make(rng, (6, 1, 3, 3), dtype, integer=True)
     b = make(rng, (6,), dtype, integer=True)
-    check_depthwise(x, w, b, padding="same", dilation=dilation, padding_mode=mode, exact=True)
-    check_depthwise(x, w[::2], None, padding=(dilation[0], 0), dilation=dilation, padding_mode=mode, exact=True)
+    check_depthwise(x, w, b, stride=stride, padding="same", dilation=dilation, padding_mode=mode, exact=True)
+    check_depthwise(x, w[::2], None, stride=stride, padding=(dilation[0], 0), dilation=dilation, padding_mode=mode,
+                    exact=True)
 
 
 @pytest.mark.parametrize("size", [1, 2, 5, 7, 13])

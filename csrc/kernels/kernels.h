@@ -23,12 +23,13 @@ typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
      T init, T *out, int64_t out_step)
 typedef void(*convx_dw_rows_f32_fn) CONVX_DW_ROWS_SIGNATURE(float);
 typedef void(*convx_dw_rows_f64_fn) CONVX_DW_ROWS_SIGNATURE(double);
-/* Depthwise 3x3 along rows (channels-first), input rows in_step apart: for m < nrows, j < n,
- * out[m*out_step + j] = init + sum_{kh,kw} w[kh*3 + kw] * in[(m + kh)*in_step + kw_off[kw] + j];
- * rows readable CONVX_DW_ROW_SLACK elements past n. */
-#define CONVX_DW3X3_SIGNATURE(T)                                                                 \
-    (int64_t n, int64_t nrows, const T *in, int64_t in_step, const int64_t *kw_off, const T *w, T init, \
-     T *out, int64_t out_step)
+/* Depthwise 3x3 along rows (channels-first), tap rows in_step apart, output rows row_taps
+ * (1 or 2) tap rows apart: for m < nrows, j < n, out[m*out_step + j] = init +
+ * sum_{kh,kw} w[kh*3 + kw] * in[(m*row_taps + kh)*in_step + kw_off[kw] + j]; rows readable
+ * CONVX_DW_ROW_SLACK elements past n. */
+#define CONVX_DW3X3_SIGNATURE(T)                                                                             \
+    (int64_t n, int64_t nrows, const T *in, int64_t in_step, int64_t row_taps, const int64_t *kw_off, const T *w, \
+     T init, T *out, int64_t out_step)
 typedef void(*convx_dw3x3_f32_fn) CONVX_DW3X3_SIGNATURE(float);
 typedef void(*convx_dw3x3_f64_fn) CONVX_DW3X3_SIGNATURE(double);
 /* Depthwise across channels (channels-last): out[c] = init[c] + sum_t w[t*n + c] * rows[t][c]. */

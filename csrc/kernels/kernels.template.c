@@ -144,14 +144,14 @@ static void KNAME(dw_rows)(int64_t n, int64_t nrows, int64_t taps, const T *cons
 #endif
 }
 
-/* Depthwise 3x3, channels-first: for m < nrows, j < n,
- * out[m*out_step + j] = init + sum_{kh,kw < 3} w[kh*3 + kw] * in[(m + kh)*in_step + kw_off[kw] + j].
+/* Depthwise 3x3, channels-first: for m < nrows, j < n, with S = row_taps (1 or 2),
+ * out[m*out_step + j] = init + sum_{kh,kw < 3} w[kh*3 + kw] * in[(m*S + kh)*in_step + kw_off[kw] + j].
  * Input rows are readable CONVX_DW_ROW_SLACK elements past n. Four output rows are computed
- * together with the nine weights held in registers, so each input vector is loaded once for up
- * to three output rows: half the loads of dw_rows, whose loads are its limit. Every output sums
- * its taps in the same order whichever block it falls in. */
+ * together with the nine weights held in registers, so each input vector is loaded once for all
+ * the output rows it serves (up to three): far fewer loads than dw_rows, whose loads are its
+ * limit. Every output sums its taps in the same order whichever block it falls in. */
 #if defined(__GNUC__)
-static inline __attribute__((always_inline)) void KNAME(dw3x3_block)(const int R, int64_t n, const T *in,
+static inline __attribute__((always_inline)) void KNAME(dw3x3_block)(const int R, const int S, int64_t n, const T *in,
                                                                      int64_t in_step, const int64_t *kw_off,
                                                                      const KNAME(vec) *wv, T init, T *out,
                                                                      int64_t out_step) {
@@ -160,14 +160,14 @@ static inline __attribute__((always_inline)) void KNAME(dw3x3_block)(const int R
     for (int64_t j = 0; j < n; j += VL) {
         KNAME(vec) acc[4];
         for (int q = 0; q < R; q++) acc[q] = (KNAME(vec)){0} + init;
-#pragma GCC unroll 8
-        for (int ir = 0; ir < R + 2; ir++) {
+#pragma GCC unroll 16
+        for (int ir = 0; ir < (R - 1) * S + 3; ir++) {
             const T *row = in + ir * in_step + j;
             const KNAME(vec) x0 = *(const KNAME(vec) *)(row + o0), x1 = *(const KNAME(vec) *)(row + o1),
                              x2 = *(const KNAME(vec) *)(row + o2);
 #pragma GCC unroll 4
             for (int q = 0; q < R; q++) {
-                const int kh = ir - q;
+                const int kh = ir - q * S;
                 if (kh < 0 || kh > 2) continue;
                 acc[q] += wv[kh * 3] * x0;
                 acc[q] += wv[kh * 3 + 1] * x1;
@@ -185,26 +185,38 @@ static inline __attribute__((always_inline)) void KNAME(dw3x3_block)(const int R
 }
 #endif
 
-static void KNAME(dw3x3_rows)(int64_t n, int64_t nrows, const T *in, int64_t in_step, const int64_t *kw_off,
-                              const T *w, T init, T *out, int64_t out_step) {
+/* Output rows [m, nrows) in blocks of four, then two, then one. */
+#define DW3X3_ROWS(S)                                                                                      \
+    do {                                                                                                   \
+        for (; m + 4 <= nrows; m += 4)                                                                     \
+            KNAME(dw3x3_block)(4, S, n, in + m * S * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step); \
+        for (; m + 2 <= nrows; m += 2)                                                                     \
+            KNAME(dw3x3_block)(2, S, n, in + m * S * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step); \
+        for (; m < nrows; m++)                                                                             \
+            KNAME(dw3x3_block)(1, S, n, in + m * S * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step); \
+    } while (0)
+
+static void KNAME(dw3x3_rows)(int64_t n, int64_t nrows, const T *in, int64_t in_step, int64_t row_taps,
+                              const int64_t *kw_off, const T *w, T init, T *out, int64_t out_step) {
     int64_t m = 0;
 #if defined(__GNUC__)
     KNAME(vec) wv[9];
     for (int t = 0; t < 9; t++) wv[t] = (KNAME(vec)){0} + w[t];
-    for (; m + 4 <= nrows; m += 4)
-        KNAME(dw3x3_block)(4, n, in + m * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step);
-    for (; m < nrows; m++)
-        KNAME(dw3x3_block)(1, n, in + m * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step);
+    if (row_taps == 1)
+        DW3X3_ROWS(1);
+    else
+        DW3X3_ROWS(2);
 #else
     for (; m < nrows; m++)
         for (int64_t j = 0; j < n; j++) {
             T a = init;
             for (int kh = 0; kh < 3; kh++)
-                for (int kw = 0; kw < 3; kw++) a += w[kh * 3 + kw] * in[(m + kh) * in_step + kw_off[kw] + j];
+                for (int kw = 0; kw < 3; kw++) a += w[kh * 3 + kw] * in[(m * row_taps + kh) * in_step + kw_off[kw] + j];
             out[m * out_step + j] = a;
         }
 #endif
 }
+#undef DW3X3_ROWS
 
 /* Depthwise, channels-last: out[c] = init[c] + sum_t w[t*n + c] * rows[t][c] for c < n
  * (init may be NULL for 0). rows[t] is the input pixel tap t reads (or a zero vector). */
