@@ -9,10 +9,13 @@
 
 /* How the padded width axis splits into stride phases: phase r holds padded positions
  * r, r + s, r + 2s, ... (count[r] of them), of which [lo[r], hi[r]) read the input directly.
- * Only phases r < len hold anything: nphase = min(stride, len). */
+ * Only phases r < len hold anything: nphase = min(stride, len). border lists, phase by phase,
+ * the input index (resolved for the padding mode, -1 for a zero) of each position outside
+ * [lo, hi), left ones then right ones, so loading a row never resolves an index. */
 typedef struct {
-    int64_t len, plen, nphase;
+    int64_t len, plen, nphase, nborder;
     int64_t *count, *lo, *hi; /* nphase entries each */
+    int64_t *border;          /* nborder entries */
 } WNAME(row_phases);
 
 static void WNAME(plan_row_phases)(const convx_axis *aw, WNAME(row_phases) *ph) {
@@ -24,39 +27,48 @@ static void WNAME(plan_row_phases)(const convx_axis *aw, WNAME(row_phases) *ph) 
     }
 }
 
+static int64_t WNAME(border_count)(const WNAME(row_phases) *ph) {
+    int64_t n = 0;
+    for (int64_t r = 0; r < ph->nphase; r++) n += ph->lo[r] + ph->count[r] - ph->hi[r];
+    return n;
+}
+
+static void WNAME(plan_border)(const convx_axis *aw, WNAME(row_phases) *ph) {
+    int64_t *b = ph->border;
+    for (int64_t r = 0; r < ph->nphase; r++)
+        for (int64_t t = 0; t < ph->count[r]; t++)
+            if (t < ph->lo[r] || t >= ph->hi[r]) *b++ = convx_resolve(r - aw->pad + t * aw->stride, aw->in, aw->mode);
+}
+
 /* Writes one input row, padded along the width and split into stride phases (phase r at
  * dst + r * plen), so every tap reads a contiguous run. */
 static void WNAME(load_padded_row)(const convx_axis *aw, const WNAME(row_phases) *ph, const T *src, T *dst) {
-    const int64_t s = aw->stride;
+    const int64_t s = aw->stride, pad = aw->pad;
+    const int64_t *b = ph->border;
     for (int64_t r = 0; r < ph->nphase; r++) {
-        const int64_t lo = ph->lo[r], hi = ph->hi[r], first = r - aw->pad;
+        const int64_t lo = ph->lo[r], hi = ph->hi[r], count = ph->count[r];
         T *phase = dst + r * ph->plen;
-        for (int64_t t = 0; t < lo; t++) {
-            const int64_t i = convx_resolve(first + t * s, aw->in, aw->mode);
-            phase[t] = i < 0 ? (T)0 : src[i];
-        }
-        if (s == 1 && hi > lo)
-            memcpy(phase + lo, src + first + lo, (size_t)(hi - lo) * sizeof(T));
-        else if (s != 2)
-            for (int64_t t = lo; t < hi; t++) phase[t] = src[first + t * s];
-        for (int64_t t = hi; t < ph->count[r]; t++) {
-            const int64_t i = convx_resolve(first + t * s, aw->in, aw->mode);
-            phase[t] = i < 0 ? (T)0 : src[i];
-        }
+        for (int64_t t = 0; t < lo; t++, b++) phase[t] = *b < 0 ? (T)0 : src[*b];
+        if (s == 1)
+            memcpy(phase + lo, src + lo - pad, (size_t)(hi - lo) * sizeof(T));
+        else if (s > 2)
+            for (int64_t t = lo; t < hi; t++) phase[t] = src[r - pad + t * s];
+        for (int64_t t = hi; t < count; t++, b++) phase[t] = *b < 0 ? (T)0 : src[*b];
     }
-    if (s == 2 && ph->nphase == 2) { /* both phases in one pass, which the compiler turns into vector shuffles */
-        const int64_t lo = CONVX_MAX(ph->lo[0], ph->lo[1]), hi = CONVX_MIN(ph->hi[0], ph->hi[1]), pad = aw->pad;
+    if (s == 2) { /* the interiors of both phases in one pass, which compiles to vector shuffles */
         T *CONVX_RESTRICT even = dst, *CONVX_RESTRICT odd = dst + ph->plen;
-        for (int64_t t = ph->lo[0]; t < CONVX_MIN(lo, ph->hi[0]); t++) even[t] = src[2 * t - pad];
-        for (int64_t t = ph->lo[1]; t < CONVX_MIN(lo, ph->hi[1]); t++) odd[t] = src[2 * t + 1 - pad];
-        for (int64_t t = lo; t < hi; t++) {
+        const int64_t both_lo = ph->nphase == 2 ? CONVX_MAX(ph->lo[0], ph->lo[1]) : ph->hi[0];
+        const int64_t both_hi = ph->nphase == 2 ? CONVX_MAX(both_lo, CONVX_MIN(ph->hi[0], ph->hi[1])) : ph->hi[0];
+        for (int64_t t = ph->lo[0]; t < CONVX_MIN(both_lo, ph->hi[0]); t++) even[t] = src[2 * t - pad];
+        for (int64_t t = both_lo; t < both_hi; t++) {
             even[t] = src[2 * t - pad];
             odd[t] = src[2 * t + 1 - pad];
         }
-        for (int64_t t = CONVX_MAX(hi, ph->lo[0]); t < ph->hi[0]; t++) even[t] = src[2 * t - pad];
-        for (int64_t t = CONVX_MAX(hi, ph->lo[1]); t < ph->hi[1]; t++) odd[t] = src[2 * t + 1 - pad];
-    } else if (s == 2) {
-        for (int64_t t = ph->lo[0]; t < ph->hi[0]; t++) dst[t] = src[2 * t - aw->pad];
+        for (int64_t t = CONVX_MAX(both_hi, ph->lo[0]); t < ph->hi[0]; t++) even[t] = src[2 * t - pad];
+        if (ph->nphase == 2) {
+            for (int64_t t = ph->lo[1]; t < CONVX_MIN(both_lo, ph->hi[1]); t++) odd[t] = src[2 * t + 1 - pad];
+            for (int64_t t = CONVX_MAX(both_hi, ph->lo[1]); t < ph->hi[1]; t++) odd[t] = src[2 * t + 1 - pad];
+        }
     }
 }
 
@@ -102,10 +114,25 @@ static convx_status WNAME(plan_dw_rows)(const convx_conv_desc *d, const convx_ax
     plan->ph.lo = tables + plan->ph.nphase;
     plan->ph.hi = tables + 2 * plan->ph.nphase;
     WNAME(plan_row_phases)(&ax[2], &plan->ph);
+    plan->ph.nborder = WNAME(border_count)(&plan->ph);
+    plan->ph.border = NULL;
+    if ((double)plan->ph.nborder * 8 > CONVX_DW_ROWS_BUDGET) {
+        convx_free(tables);
+        return CONVX_ERR_UNSUPPORTED;
+    }
+    plan->ph.border = (int64_t *)convx_alloc((size_t)CONVX_MAX(plan->ph.nborder, 1) * sizeof(int64_t));
+    if (!plan->ph.border) {
+        convx_free(tables);
+        return CONVX_ERR_NO_MEMORY;
+    }
+    WNAME(plan_border)(&ax[2], &plan->ph);
     return CONVX_OK;
 }
 
-static void WNAME(free_dw_rows)(WNAME(dw_rows_plan) *plan) { convx_free(plan->ph.count); }
+static void WNAME(free_dw_rows)(WNAME(dw_rows_plan) *plan) {
+    convx_free(plan->ph.count);
+    convx_free(plan->ph.border);
+}
 
 /* Per-thread scratch for a plan: tap_start[k2], rows[taps], then the padded rows. NULL (and
  * *failed set) if out of memory. */
