@@ -101,6 +101,8 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
             }
             if (sw == 1 && mid_hi > mid_lo)
                 memcpy(out + (mid_lo - ow0), row + (mid_lo + shift), (size_t)(mid_hi - mid_lo) * sizeof(T));
+            else if (sw == 2) /* a constant stride compiles to vector shuffles */
+                for (int64_t o = mid_lo; o < mid_hi; o++) out[o - ow0] = row[o * 2 + shift];
             else if (sw != 1)
                 for (int64_t o = mid_lo; o < mid_hi; o++) out[o - ow0] = row[o * sw + shift];
             for (int64_t o = mid_hi; o < run->end; o++) {
