@@ -179,6 +179,11 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     int failed = 0;
+    /* A 1x1 stride-1 unpadded convolution's B is the input itself (rows of P pixels): the
+     * micro-kernel reads it in place, and only a tile's last partial NR block, which would
+     * read past the input's end, is packed. */
+    int in_place = !d->transposed && K == cin_g;
+    for (int i = 0; i < 3; i++) in_place &= ax[i].stride == 1 && ax[i].pad == 0 && ax[i].out == ax[i].in;
 
     /* Per kw, the outputs whose tap reads the input row directly (none for transposed). */
     int64_t *w_lo = (int64_t *)convx_alloc((size_t)(2 * ax[2].kernel) * sizeof(int64_t)), *w_hi = w_lo + ax[2].kernel;
@@ -199,16 +204,25 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
             const DNAME(task) job = DNAME(task_at)(&plan, task, P);
             const int64_t n = job.n, g = job.g, p0 = job.p0, np = job.np, ldb = convx_ceil_div(np, nr) * nr;
             const int64_t nruns = DNAME(split_rows)(ax, p0, np, runs);
+            const int64_t full = np / nr * nr; /* in place: blocks before this are read from x */
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
-                DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf);
+                const T *xk = x + (n * d->in_channels + g * cin_g + k0) * P + p0;
+                if (!in_place)
+                    DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf);
+                else if (full < np)
+                    for (int64_t kk = 0; kk < kc; kk++) {
+                        memcpy(bbuf + kk * nr, xk + kk * P + full, (size_t)(np - full) * sizeof(T));
+                        memset(bbuf + kk * nr + (np - full), 0, (size_t)(nr - (np - full)) * sizeof(T));
+                    }
                 for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
                     const int64_t co0 = panel * mr, rows = CONVX_MIN(mr, cout_g - co0);
                     const T *ap = a + ((g * panels + panel) * K + k0) * mr;
                     const T *bp = bias ? bias + g * cout_g + co0 : NULL;
                     for (int64_t q0 = 0; q0 < np; q0 += nr) {
                         T *c = y + (n * d->out_channels + g * cout_g + co0) * P + p0 + q0;
-                        kt->KT_GEMM(kc, ap, bbuf + q0, ldb, c, P, 1, rows,
+                        const T *b = !in_place ? bbuf + q0 : q0 < full ? xk + q0 : bbuf;
+                        kt->KT_GEMM(kc, ap, b, !in_place ? ldb : q0 < full ? P : nr, c, P, 1, rows,
                                     CONVX_MIN(nr, np - q0), k0 > 0, bp);
                     }
                 }
