@@ -29,18 +29,26 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
     /* Where w[g, co, ci, t] sits: forward (C_out, C_in/G, taps), transposed (C_in, C_out/G, taps). */
     const int64_t stride_co = d->transposed ? taps : cin_g * taps, stride_ci = d->transposed ? cout_g * taps : taps;
     const int64_t stride_g = cout_g * cin_g * taps;
-    const int64_t stride_k_ci = channels_last ? 1 : taps, stride_k_t = channels_last ? cin_g : 1;
-    size_t count = (size_t)(G * panels * K * width);
+    const size_t count = (size_t)(G * panels * K * width);
     T *packed = (T *)convx_alloc(count * sizeof(T));
     if (!packed) return NULL;
-    memset(packed, 0, count * sizeof(T));
+    /* Written in order, one panel row of `width` output channels per k: the reads are `width`
+     * sequential streams through the weights. */
+    T *dst = packed;
     for (int64_t g = 0; g < G; g++)
-        for (int64_t co = 0; co < cout_g; co++) {
-            T *panel = packed + (g * panels + co / width) * K * width + co % width;
-            const T *src = w + g * stride_g + co * stride_co;
-            for (int64_t ci = 0; ci < cin_g; ci++)
-                for (int64_t t = 0; t < taps; t++)
-                    panel[(ci * stride_k_ci + t * stride_k_t) * width] = src[ci * stride_ci + t];
+        for (int64_t panel = 0; panel < panels; panel++) {
+            const int64_t co0 = panel * width, rows = CONVX_MIN(width, cout_g - co0);
+            const T *src = w + g * stride_g + co0 * stride_co;
+            for (int64_t k = 0, ci = 0, t = 0; k < K; k++, dst += width) {
+                const T *s = src + ci * stride_ci + t;
+                int64_t r = 0;
+                for (; r < rows; r++) dst[r] = s[r * stride_co];
+                for (; r < width; r++) dst[r] = 0;
+                if (channels_last ? ++ci == cin_g : ++t == taps) { /* next k: ci fastest, or t fastest */
+                    if (channels_last) ci = 0, t++;
+                    else t = 0, ci++;
+                }
+            }
         }
     return packed;
 }
