@@ -134,7 +134,8 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
 }
 
 /* How a problem splits into tasks: batch x group x pixel tile x slice of output-channel panels.
- * Channel panels are split only as far as needed to give every thread several tasks. */
+ * Channel panels are split only as far as needed to give every thread two tasks, and never on
+ * one thread: every slice packs the same input tile again. */
 typedef struct {
     int64_t groups, tile, ptiles, panels, csplit, panels_per_split, count;
 } DNAME(tasks);
@@ -150,7 +151,7 @@ static DNAME(tasks) DNAME(plan_tasks)(int64_t N, int64_t G, int64_t P, int64_t t
     t.ptiles = convx_ceil_div(P, tile);
     t.panels = panels;
     t.csplit = 1;
-    while (N * G * t.ptiles * t.csplit < 4 * num_threads && t.csplit * 2 <= panels) t.csplit *= 2;
+    while (num_threads > 1 && N * G * t.ptiles * t.csplit < 2 * num_threads && t.csplit * 2 <= panels) t.csplit *= 2;
     t.panels_per_split = convx_ceil_div(panels, t.csplit);
     t.count = N * G * t.ptiles * t.csplit;
     return t;
