@@ -27,23 +27,9 @@
 #define CONVX_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define CONVX_ALIGN 64
 
-CONVX_INLINE void *convx_alloc(size_t bytes) {
-    if (bytes == 0) bytes = CONVX_ALIGN;
-#if defined(_MSC_VER)
-    return _aligned_malloc(bytes, CONVX_ALIGN);
-#else
-    void *p = NULL;
-    return posix_memalign(&p, CONVX_ALIGN, bytes) == 0 ? p : NULL;
-#endif
-}
-
-CONVX_INLINE void convx_free(void *p) {
-#if defined(_MSC_VER)
-    _aligned_free(p);
-#else
-    free(p);
-#endif
-}
+/* Aligned to CONVX_ALIGN, NULL when out of memory (memory.c); convx_free(NULL) does nothing. */
+void *convx_alloc(size_t bytes);
+void convx_free(void *p);
 
 /* Per-thread scratch inside a parallel region: on failure, sets *failed (shared) and returns
  * NULL; the thread then skips its share of the loop and the call reports CONVX_ERR_NO_MEMORY. */

@@ -73,6 +73,12 @@ convx_status convx_conv_separable(const convx_conv_desc *dw, const convx_packed_
                                   const convx_conv_desc *pw, const convx_packed_weights *pw_packed,
                                   const void *input, void *output, int num_threads);
 
+/* Bytes the core holds now (packed weights and scratch), and the most it has held since the
+ * last reset (which starts the peak from what is held): how tests measure a call's extra memory. */
+int64_t convx_memory_held(void);
+int64_t convx_memory_peak(void);
+void convx_memory_reset_peak(void);
+
 /* Once at import: detects the CPU and fills the kernel table. CONVX_ISA=generic forces the
  * portable kernels. Safe to call again (later calls do nothing). */
 void convx_init(void);

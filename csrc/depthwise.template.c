@@ -228,56 +228,83 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-/* wt: the weights as [tap][channel] (depthwise_pack), so each tap is one contiguous vector. */
+/* Per-thread scratch of the channels-last row: rows[taps], row_base[k0*k1], a zero pixel, and
+ * with M > 1 each tap's input pixel with every channel repeated M times (to line up with the
+ * outputs). */
+typedef struct {
+    const T **rows, **row_base;
+    T *zero, *expanded;
+} WNAME(dw_cl_scratch);
+
+static size_t WNAME(dw_cl_scratch_bytes)(const convx_conv_desc *d) {
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], Cout = d->out_channels;
+    const int64_t M = Cout / d->in_channels;
+    return (size_t)(taps + d->kernel[0] * d->kernel[1]) * sizeof(T *) +
+           (size_t)(Cout + (M > 1 ? taps * Cout : 0)) * sizeof(T);
+}
+
+/* Carves the scratch out of `block` (dw_cl_scratch_bytes of it; NULL gives NULL pointers). */
+static WNAME(dw_cl_scratch) WNAME(dw_cl_carve)(const convx_conv_desc *d, void *block) {
+    WNAME(dw_cl_scratch) s = {NULL, NULL, NULL, NULL};
+    if (!block) return s;
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2];
+    s.rows = (const T **)block;
+    s.row_base = s.rows + taps;
+    s.zero = (T *)(s.row_base + d->kernel[0] * d->kernel[1]);
+    s.expanded = s.zero + d->out_channels;
+    for (int64_t co = 0; co < d->out_channels; co++) s.zero[co] = 0;
+    return s;
+}
+
+/* Output row (n, od, oh), channels-last, into yrow (out2 pixels of out_channels). wt: the
+ * weights as [tap][channel] (depthwise_pack), so each tap is one contiguous vector. */
+static void WNAME(dw_cl_row)(const convx_conv_desc *d, const convx_axis ax[3], const WNAME(dw_cl_scratch) *s,
+                             const T *x, const T *wt, const T *bias, int64_t n, int64_t od, int64_t oh, T *yrow) {
+    const int64_t C = d->in_channels, Cout = d->out_channels, M = Cout / C;
+    const int64_t k0 = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0 * k1 * k2;
+    const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
+    for (int64_t kd = 0; kd < k0; kd++) {
+        const int64_t id = convx_axis_tap(&ax[0], od, kd);
+        for (int64_t kh = 0; kh < k1; kh++) {
+            const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
+            s->row_base[kd * k1 + kh] = ih < 0 ? NULL : x + n * Pin * C + (id * in1 + ih) * in2 * C;
+        }
+    }
+    for (int64_t ow = 0; ow < ax[2].out; ow++) {
+        for (int64_t kw = 0; kw < k2; kw++) {
+            const int64_t iw = convx_axis_tap(&ax[2], ow, kw);
+            for (int64_t r = 0; r < k0 * k1; r++) {
+                const int64_t t = r * k2 + kw;
+                s->rows[t] = (s->row_base[r] && iw >= 0) ? s->row_base[r] + iw * C : s->zero;
+                if (M > 1) {
+                    T *e = s->expanded + t * Cout;
+                    for (int64_t co = 0; co < Cout; co++) e[co] = s->rows[t][co / M];
+                    s->rows[t] = e;
+                }
+            }
+        }
+        convx_kernels()->KT_DW_CHANNELS(Cout, taps, s->rows, wt, bias, yrow + ow * Cout);
+    }
+}
+
 static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, const convx_axis ax[3],
                                                    const T *x, const T *wt, const T *bias, T *y,
                                                    int num_threads) {
-    const convx_kernel_table *kt = convx_kernels();
-    const int64_t C = d->in_channels, Cout = d->out_channels, M = Cout / C;
-    const int64_t k0 = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0 * k1 * k2;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out;
-    const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     const int64_t tasks = d->batch * out0 * out1;
-    /* Per thread: rows[taps], row_base[k0*k1], a zero pixel, and with M > 1 each tap's input
-     * pixel with every channel repeated M times (to line up with the outputs). */
-    const size_t scratch = (size_t)(taps + k0 * k1) * sizeof(T *) + (size_t)(Cout + (M > 1 ? taps * Cout : 0)) * sizeof(T);
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        const T **rows = (const T **)convx_thread_scratch(scratch, &failed);
-        const T **row_base = rows ? rows + taps : NULL;
-        T *zero = rows ? (T *)(row_base + k0 * k1) : NULL, *expanded = zero ? zero + Cout : NULL;
-        for (int64_t co = 0; zero && co < Cout; co++) zero[co] = 0;
+        void *block = convx_thread_scratch(WNAME(dw_cl_scratch_bytes)(d), &failed);
+        const WNAME(dw_cl_scratch) scratch = WNAME(dw_cl_carve)(d, block);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
-            if (!rows) continue;
+            if (!block) continue;
             const int64_t oh = task % out1, od = (task / out1) % out0, n = task / (out1 * out0);
-            for (int64_t kd = 0; kd < k0; kd++) {
-                const int64_t id = convx_axis_tap(&ax[0], od, kd);
-                for (int64_t kh = 0; kh < k1; kh++) {
-                    const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
-                    row_base[kd * k1 + kh] = ih < 0 ? NULL : x + n * Pin * C + (id * in1 + ih) * in2 * C;
-                }
-            }
-            T *yrow = y + ((n * out0 + od) * out1 + oh) * out2 * Cout;
-            for (int64_t ow = 0; ow < out2; ow++) {
-                for (int64_t kw = 0; kw < k2; kw++) {
-                    const int64_t iw = convx_axis_tap(&ax[2], ow, kw);
-                    for (int64_t r = 0; r < k0 * k1; r++) {
-                        const int64_t t = r * k2 + kw;
-                        rows[t] = (row_base[r] && iw >= 0) ? row_base[r] + iw * C : zero;
-                        if (M > 1) {
-                            T *e = expanded + t * Cout;
-                            for (int64_t co = 0; co < Cout; co++) e[co] = rows[t][co / M];
-                            rows[t] = e;
-                        }
-                    }
-                }
-                kt->KT_DW_CHANNELS(Cout, taps, rows, wt, bias, yrow + ow * Cout);
-            }
+            WNAME(dw_cl_row)(d, ax, &scratch, x, wt, bias, n, od, oh, y + ((n * out0 + od) * out1 + oh) * out2 * d->out_channels);
         }
-        convx_free((void *)rows);
+        convx_free(block);
     }
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }

@@ -65,6 +65,9 @@ cdef extern from "convx.h" nogil:
     const char *convx_cpu_features()
     int convx_openmp_enabled()
     int convx_max_threads()
+    int64_t convx_memory_held()
+    int64_t convx_memory_peak()
+    void convx_memory_reset_peak()
 
 
 convx_init()
@@ -192,6 +195,21 @@ def openmp_enabled():
 def max_threads():
     """OpenMP's default team size right now (follows OMP_NUM_THREADS and threadpoolctl)."""
     return convx_max_threads()
+
+
+def memory_held():
+    """Bytes the C core holds now (packed weights and scratch)."""
+    return convx_memory_held()
+
+
+def memory_peak():
+    """The most the C core has held since reset_memory_peak(): the peak minus what was held at the
+    reset is the extra memory the calls in between took."""
+    return convx_memory_peak()
+
+
+def reset_memory_peak():
+    convx_memory_reset_peak()
 
 
 def config():
