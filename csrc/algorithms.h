@@ -18,7 +18,7 @@ CONVX_ALGORITHM(dense, f64, double)
 CONVX_ALGORITHM(depthwise, f32, float)
 CONVX_ALGORITHM(depthwise, f64, double)
 
-/* Fused depthwise-separable (channels-first): dw_w packed by depthwise_pack, pw_a by dense_pack
+/* Fused depthwise-separable (either layout): dw_w packed by depthwise_pack, pw_a by dense_pack
  * for the 1x1 merge (K = dw->out_channels inputs, out_channels outputs). */
 convx_status convx_separable_run_f32(const convx_conv_desc *dw, const float *dw_w, const float *pw_a,
                                      const float *bias, int64_t out_channels, const float *x, float *y,

@@ -68,7 +68,7 @@ void convx_free_packed_weights(convx_packed_weights *packed);
 
 /* Depthwise then 1x1 (depthwise-separable) in one pass: pw is the 1x1 problem whose input is
  * dw's output (same batch, sizes, layout, dtype); its bias is the only one applied. Fused tile
- * by tile for channels-first, so the intermediate never exists in full. */
+ * by tile, so the intermediate never exists in full. */
 convx_status convx_conv_separable(const convx_conv_desc *dw, const convx_packed_weights *dw_packed,
                                   const convx_conv_desc *pw, const convx_packed_weights *pw_packed,
                                   const void *input, void *output, int num_threads);

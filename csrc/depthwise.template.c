@@ -229,35 +229,38 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
 }
 
 /* Per-thread scratch of the channels-last row: rows[taps], row_base[k0*k1], a zero pixel, and
- * with M > 1 each tap's input pixel with every channel repeated M times (to line up with the
- * outputs). */
+ * with a depth multiplier M > 1 the outputs of one pixel grouped by m (out_m[m][c]) and the
+ * bias in the same order. */
 typedef struct {
     const T **rows, **row_base;
-    T *zero, *expanded;
+    T *zero, *out_m, *bias_m;
 } WNAME(dw_cl_scratch);
 
 static size_t WNAME(dw_cl_scratch_bytes)(const convx_conv_desc *d) {
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], Cout = d->out_channels;
-    const int64_t M = Cout / d->in_channels;
-    return (size_t)(taps + d->kernel[0] * d->kernel[1]) * sizeof(T *) +
-           (size_t)(Cout + (M > 1 ? taps * Cout : 0)) * sizeof(T);
+    return (size_t)(taps + d->kernel[0] * d->kernel[1]) * sizeof(T *) + (size_t)(3 * Cout) * sizeof(T);
 }
 
 /* Carves the scratch out of `block` (dw_cl_scratch_bytes of it; NULL gives NULL pointers). */
-static WNAME(dw_cl_scratch) WNAME(dw_cl_carve)(const convx_conv_desc *d, void *block) {
-    WNAME(dw_cl_scratch) s = {NULL, NULL, NULL, NULL};
+static WNAME(dw_cl_scratch) WNAME(dw_cl_carve)(const convx_conv_desc *d, const T *bias, void *block) {
+    WNAME(dw_cl_scratch) s = {NULL, NULL, NULL, NULL, NULL};
     if (!block) return s;
-    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2];
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], C = d->in_channels, Cout = d->out_channels;
+    const int64_t M = Cout / C;
     s.rows = (const T **)block;
     s.row_base = s.rows + taps;
     s.zero = (T *)(s.row_base + d->kernel[0] * d->kernel[1]);
-    s.expanded = s.zero + d->out_channels;
-    for (int64_t co = 0; co < d->out_channels; co++) s.zero[co] = 0;
+    s.out_m = s.zero + Cout;
+    s.bias_m = bias ? s.out_m + Cout : NULL;
+    for (int64_t co = 0; co < Cout; co++) s.zero[co] = 0;
+    for (int64_t co = 0; s.bias_m && co < Cout; co++) s.bias_m[(co % M) * C + co / M] = bias[co];
     return s;
 }
 
 /* Output row (n, od, oh), channels-last, into yrow (out2 pixels of out_channels). wt: the
- * weights as [tap][channel] (depthwise_pack), so each tap is one contiguous vector. */
+ * weights as [m][tap][channel] (depthwise_pack), so each tap of each m is one contiguous
+ * vector over the input channels; with M > 1 the M outputs of each input channel are
+ * computed apart and interleaved. */
 static void WNAME(dw_cl_row)(const convx_conv_desc *d, const convx_axis ax[3], const WNAME(dw_cl_scratch) *s,
                              const T *x, const T *wt, const T *bias, int64_t n, int64_t od, int64_t oh, T *yrow) {
     const int64_t C = d->in_channels, Cout = d->out_channels, M = Cout / C;
@@ -273,17 +276,19 @@ static void WNAME(dw_cl_row)(const convx_conv_desc *d, const convx_axis ax[3], c
     for (int64_t ow = 0; ow < ax[2].out; ow++) {
         for (int64_t kw = 0; kw < k2; kw++) {
             const int64_t iw = convx_axis_tap(&ax[2], ow, kw);
-            for (int64_t r = 0; r < k0 * k1; r++) {
-                const int64_t t = r * k2 + kw;
-                s->rows[t] = (s->row_base[r] && iw >= 0) ? s->row_base[r] + iw * C : s->zero;
-                if (M > 1) {
-                    T *e = s->expanded + t * Cout;
-                    for (int64_t co = 0; co < Cout; co++) e[co] = s->rows[t][co / M];
-                    s->rows[t] = e;
-                }
-            }
+            for (int64_t r = 0; r < k0 * k1; r++)
+                s->rows[r * k2 + kw] = (s->row_base[r] && iw >= 0) ? s->row_base[r] + iw * C : s->zero;
         }
-        convx_kernels()->KT_DW_CHANNELS(Cout, taps, s->rows, wt, bias, yrow + ow * Cout);
+        T *out = yrow + ow * Cout;
+        if (M == 1) {
+            convx_kernels()->KT_DW_CHANNELS(C, taps, s->rows, wt, bias, out);
+            continue;
+        }
+        for (int64_t m = 0; m < M; m++)
+            convx_kernels()->KT_DW_CHANNELS(C, taps, s->rows, wt + m * taps * C, bias ? s->bias_m + m * C : NULL,
+                                            s->out_m + m * C);
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t m = 0; m < M; m++) out[c * M + m] = s->out_m[m * C + c];
     }
 }
 
@@ -297,7 +302,7 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
         void *block = convx_thread_scratch(WNAME(dw_cl_scratch_bytes)(d), &failed);
-        const WNAME(dw_cl_scratch) scratch = WNAME(dw_cl_carve)(d, block);
+        const WNAME(dw_cl_scratch) scratch = WNAME(dw_cl_carve)(d, bias, block);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
             if (!block) continue;
@@ -310,14 +315,16 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
 }
 
 /* The weights as the layout's kernel reads them: as given (C*M, taps) for channels-first,
- * transposed to (taps, C*M) for channels-last. */
+ * as [m][tap][c] for channels-last (for M = 1, [tap][c]). */
 T *WNAME(depthwise_pack)(const convx_conv_desc *d, const T *w) {
-    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], Cout = d->out_channels;
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], C = d->in_channels, Cout = d->out_channels;
+    const int64_t M = Cout / C;
     T *packed = (T *)convx_alloc((size_t)(taps * Cout) * sizeof(T));
     if (!packed) return NULL;
     for (int64_t co = 0; co < Cout; co++)
         for (int64_t t = 0; t < taps; t++)
-            packed[d->layout == CONVX_CHANNELS_FIRST ? co * taps + t : t * Cout + co] = w[co * taps + t];
+            packed[d->layout == CONVX_CHANNELS_FIRST ? co * taps + t : ((co % M) * taps + t) * C + co / M] =
+                w[co * taps + t];
     return packed;
 }
 

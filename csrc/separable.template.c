@@ -1,14 +1,15 @@
-/* Depthwise-separable convolution, channels-first, fused tile by tile: each task computes the
- * depthwise output of a few output rows for every channel into an L2-sized tile, which is
- * directly the input panel of the pointwise GEMM, so the intermediate never reaches memory.
+/* Depthwise-separable convolution fused tile by tile: each task computes the depthwise output
+ * of a few whole output rows for every channel into an L2-sized tile, which the pointwise GEMM
+ * then reads, so the intermediate never exists in full. Channels-first: the tile is directly
+ * the GEMM's B panel (channels x pixels). Channels-last: the tile is pixels x channels, packed
+ * into MR-pixel panels as the dense channels-last path does.
  * Included after dense.template.c and depthwise.template.c (it uses their helpers). */
 
 #define SNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
-/* dw: the depthwise problem; pw_a: pointwise weights packed by dense_pack for the 1x1 problem
- * with dw's output as input; bias: the pointwise bias or NULL. */
-convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, const T *pw_a, const T *bias,
-                                  int64_t out_channels, const T *x, T *y, int num_threads) {
+static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, const T *dw_w, const T *pw_a,
+                                                    const T *bias, int64_t out_channels, const T *x, T *y,
+                                                    int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
     convx_axis ax[3];
@@ -55,6 +56,66 @@ convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, cons
     }
     SNAME(free_dw_rows)(&plan);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
+static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const T *dw_wt, const T *pw_b,
+                                                   const T *bias, int64_t out_channels, const T *x, T *y,
+                                                   int num_threads) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    convx_axis ax[3];
+    convx_axes_from_desc(dw, ax);
+    const int64_t N = dw->batch, K = dw->out_channels, Cout = out_channels;
+    const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
+    if (N == 0 || P == 0 || Cout == 0) return CONVX_OK;
+    const int64_t rows = CONVX_MAX(1, CONVX_MIN(out1, SNAME(dense_nc_target) / out2)), blocks = convx_ceil_div(out1, rows);
+    const int64_t tasks = N * out0 * blocks, kc_max = SNAME(k_chunk)(K), np_max = convx_ceil_div(rows * out2, mr) * mr;
+    const size_t dw_bytes = SNAME(dw_cl_scratch_bytes)(dw);
+    const size_t scratch = dw_bytes + (size_t)(np_max * K + np_max * kc_max) * sizeof(T);
+    int failed = 0;
+
+#pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
+    {
+        char *block = (char *)convx_thread_scratch(scratch, &failed);
+        const SNAME(dw_cl_scratch) dws = SNAME(dw_cl_carve)(dw, NULL, block);
+        T *mid = block ? (T *)(block + dw_bytes) : NULL, *apack = mid ? mid + np_max * K : NULL;
+#pragma omp for schedule(dynamic)
+        for (int64_t task = 0; task < tasks; task++) {
+            if (!block) continue;
+            const int64_t b = task % blocks, od = (task / blocks) % out0, n = task / (blocks * out0);
+            const int64_t oh0 = b * rows, oh1 = CONVX_MIN(out1, oh0 + rows), np = (oh1 - oh0) * out2;
+            T *yt = y + (n * P + (od * out1 + oh0) * out2) * Cout;
+            /* mid[q][k]: depthwise output channel k at tile pixel q */
+            for (int64_t oh = oh0; oh < oh1; oh++)
+                SNAME(dw_cl_row)(dw, ax, &dws, x, dw_wt, NULL, n, od, oh, mid + (oh - oh0) * out2 * K);
+            for (int64_t q = 0; q < np; q++)
+                for (int64_t co = 0; co < Cout; co++) yt[q * Cout + co] = bias ? bias[co] : (T)0;
+            for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
+                const int64_t kc = CONVX_MIN(kc_max, K - k0), padded = convx_ceil_div(np, mr) * mr;
+                for (int64_t q = 0; q < padded; q++) { /* MR-pixel panels [panel][k][MR], zero past np */
+                    T *dst = apack + (q / mr) * kc * mr + q % mr;
+                    for (int64_t k = 0; k < kc; k++) dst[k * mr] = q < np ? mid[q * K + k0 + k] : (T)0;
+                }
+                for (int64_t co0 = 0; co0 < Cout; co0 += nr)
+                    for (int64_t q0 = 0; q0 < np; q0 += mr)
+                        kt->KT_GEMM(kc, apack + (q0 / mr) * kc * mr, pw_b + ((co0 / nr) * K + k0) * nr, nr,
+                                    yt + q0 * Cout + co0, Cout, 1, CONVX_MIN(mr, np - q0), CONVX_MIN(nr, Cout - co0), 1,
+                                    NULL);
+            }
+        }
+        convx_free(block);
+    }
+    return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
+/* dw: the depthwise problem, dw_w its weights packed by depthwise_pack; pw: the pointwise
+ * weights packed by dense_pack for the 1x1 problem with dw's output as input; bias: the
+ * pointwise bias or NULL. */
+convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, const T *pw, const T *bias,
+                                  int64_t out_channels, const T *x, T *y, int num_threads) {
+    return dw->layout == CONVX_CHANNELS_FIRST
+               ? SNAME(separable_channels_first)(dw, dw_w, pw, bias, out_channels, x, y, num_threads)
+               : SNAME(separable_channels_last)(dw, dw_w, pw, bias, out_channels, x, y, num_threads);
 }
 
 #undef SNAME
