@@ -25,11 +25,21 @@ def openmp_flags(compiler):
         return ["/openmp"], []
     candidates = [(["-fopenmp"], ["-fopenmp"])]
     if sys.platform == "darwin":
+        # Apple clang has no OpenMP runtime of its own: it needs libomp's headers and library,
+        # which Homebrew installs keg-only (off the default search paths).
+        for prefix in _libomp_prefixes():
+            candidates.append((["-Xpreprocessor", "-fopenmp", f"-I{prefix}/include"], [f"-L{prefix}/lib", "-lomp"]))
         candidates.append((["-Xpreprocessor", "-fopenmp"], ["-lomp"]))
     for compile_args, link_args in candidates:
         if _compiles(compiler, compile_args, link_args):
             return compile_args, link_args
     return None
+
+
+def _libomp_prefixes():
+    """Where libomp may be installed on macOS: $LIBOMP_PREFIX, then Homebrew's arm64 and x86_64 prefixes."""
+    prefixes = [os.environ.get("LIBOMP_PREFIX", ""), "/opt/homebrew/opt/libomp", "/usr/local/opt/libomp"]
+    return [p for p in prefixes if p and os.path.isfile(os.path.join(p, "include", "omp.h"))]
 
 
 def _compiles(compiler, compile_args, link_args):
