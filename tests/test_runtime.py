@@ -57,7 +57,7 @@ def test_import_keeps_the_gil_disabled():
     """A module not declared free-threading compatible re-enables the GIL (with a warning) on import."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
     code = "import sys, convx; print(sys._is_gil_enabled())"
-    run = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120)
+    run = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "False"
