@@ -7,7 +7,7 @@ import numpy as np
 
 PADDING_MODES: dict[str, int]
 
-class CoreConfig(TypedDict):
+class _CoreConfig(TypedDict):
     openmp: bool
     max_threads: int
     isa: str
@@ -26,4 +26,4 @@ class PackedWeights:
 
 def openmp_enabled() -> bool: ...
 def max_threads() -> int: ...
-def config() -> CoreConfig: ...
+def config() -> _CoreConfig: ...
