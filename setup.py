@@ -1,9 +1,11 @@
 """Build the convx extension: Cython binding + C core, with OpenMP when the compiler has it.
 
-CONVX_NO_OPENMP=1 builds without OpenMP (every call then runs on one thread).
+CONVX_NO_OPENMP=1 builds without OpenMP (every call then runs on one thread). On macOS,
+libomp is looked for in $LIBOMP_PREFIX and Homebrew's prefixes.
 The whole extension is compiled for the baseline CPU; only the kernel files under
 csrc/kernels/*_avx2.c switch on AVX2/FMA themselves (via a target pragma), and are
-selected at run time by csrc/dispatch.c.
+selected at run time by csrc/dispatch.c. MSVC, which has no such pragma, builds the
+portable kernels only.
 """
 
 import os
@@ -25,11 +27,21 @@ def openmp_flags(compiler):
         return ["/openmp"], []
     candidates = [(["-fopenmp"], ["-fopenmp"])]
     if sys.platform == "darwin":
+        # Apple clang has no OpenMP runtime of its own: it needs libomp's headers and library,
+        # which Homebrew installs keg-only (off the default search paths).
+        for prefix in _libomp_prefixes():
+            candidates.append((["-Xpreprocessor", "-fopenmp", f"-I{prefix}/include"], [f"-L{prefix}/lib", "-lomp"]))
         candidates.append((["-Xpreprocessor", "-fopenmp"], ["-lomp"]))
     for compile_args, link_args in candidates:
         if _compiles(compiler, compile_args, link_args):
             return compile_args, link_args
     return None
+
+
+def _libomp_prefixes():
+    """Where libomp may be installed on macOS: $LIBOMP_PREFIX, then Homebrew's arm64 and x86_64 prefixes."""
+    prefixes = [os.environ.get("LIBOMP_PREFIX", ""), "/opt/homebrew/opt/libomp", "/usr/local/opt/libomp"]
+    return [p for p in prefixes if p and os.path.isfile(os.path.join(p, "include", "omp.h"))]
 
 
 def _compiles(compiler, compile_args, link_args):

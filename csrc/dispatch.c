@@ -56,7 +56,9 @@ void convx_init(void) {
     if (avx512f) strcat(cpu_features, "avx512f ");
     size_t len = strlen(cpu_features);
     if (len) cpu_features[len - 1] = '\0';
+#ifdef CONVX_HAVE_AVX2
     if (avx2 && fma && !use_generic) active_kernels = &convx_kernels_avx2;
+#endif
 #elif defined(CONVX_HAVE_NEON)
     strcpy(cpu_features, "neon");
     if (!use_generic) active_kernels = &convx_kernels_neon;

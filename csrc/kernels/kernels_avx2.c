@@ -2,11 +2,9 @@
  * the rest of the extension stays baseline. Selected only when the CPU reports AVX2 and FMA. */
 #include "kernels.h"
 
-#ifdef CONVX_HAVE_X86
+#ifdef CONVX_HAVE_AVX2
 
-#if defined(__GNUC__)
 #pragma GCC target("avx2,fma")
-#endif
 
 #define ISA avx2
 #define ISA_NAME "avx2_fma"

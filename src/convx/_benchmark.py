@@ -158,16 +158,16 @@ def select_cases(cases: str | Sequence[str] | Sequence[Case] | None) -> list[Cas
     comma-separated substrings (case-insensitive); a sequence of :class:`Case` -> as given."""
     if cases is None:
         return list(DEFAULT_CASES)
-    if isinstance(cases, str):
-        cases = [part for part in cases.split(",") if part.strip()]
-    cases = list(cases)
-    if all(isinstance(c, Case) for c in cases):
-        return cases
-    wanted = [str(c).strip().lower() for c in cases]
+    items: list[str | Case] = ([part for part in cases.split(",") if part.strip()] if isinstance(cases, str)
+                               else list(cases))
+    given = [c for c in items if isinstance(c, Case)]
+    if len(given) == len(items):
+        return given
+    wanted = [str(c).strip().lower() for c in items]
     chosen = [c for c in DEFAULT_CASES if any(w in c.name.lower() for w in wanted)]
     if not chosen:
         names = ", ".join(c.name for c in DEFAULT_CASES)
-        raise ValueError(f"no case matches {cases!r}; known cases: {names}")
+        raise ValueError(f"no case matches {items!r}; known cases: {names}")
     return chosen
 
 
@@ -225,6 +225,7 @@ def _make_layers(case: Case, input_shape: tuple[int, ...], dtype: np.dtype,
     kernel = case.kernel or (1,) * case.ndim   # pointwise: a 1x1 kernel
     c_out, taps = case.out_channels, math.prod(kernel)
     layers = []
+    weights: tuple[np.ndarray, ...]
     for dilation in case.dilations:
         pads = _pad_pairs(size, kernel, case.stride, dilation, case.padding)
         out_size = _out_size(size, kernel, case.stride, dilation, pads)
@@ -289,16 +290,17 @@ def numpy_conv(x: np.ndarray, weight: np.ndarray, stride: int, pads: Sequence[tu
         win = _windows(xp, kernel, stride, dilation).reshape(n, groups, cg, *out_size, *kernel)
         order = (1, 2, *range(3 + nd, 3 + 2 * nd), 0, *range(3, 3 + nd))   # (G, Cg, *k, N, *out)
         cols = win.transpose(order).reshape(groups, cg * k, n * points)
-        res = np.matmul(weight.reshape(groups, og, cg * k), cols)          # (G, Og, N*P)
+        res: np.ndarray = np.matmul(weight.reshape(groups, og, cg * k), cols)          # (G, Og, N*P)
         return res.reshape(o, n, *out_size).swapaxes(0, 1)
     if method == "taps":
         xg = xp.reshape(n, groups, cg, *xp.shape[2:])
         wg = weight.reshape(groups, og, cg, *kernel)
-        out = None
+        out: np.ndarray | None = None
         for tap in np.ndindex(*kernel):
             shifted = xg[(slice(None),) * 3 + _tap_slices(tap, out_size, stride, dilation)]
-            term = np.matmul(wg[(slice(None),) * 3 + tap], shifted.reshape(n, groups, cg, points))
+            term: np.ndarray = np.matmul(wg[(slice(None),) * 3 + tap], shifted.reshape(n, groups, cg, points))
             out = term if out is None else np.add(out, term, out=out)
+        assert out is not None  # a kernel has at least one tap
         return out.reshape(n, o, *out_size)
     raise ValueError(f"unknown method {method!r}")
 
@@ -328,8 +330,8 @@ def numpy_depthwise(x: np.ndarray, weight: np.ndarray, stride: int, pads: Sequen
         return out.reshape(n, c * m, *out_size)
     if method == "einsum":
         sp, ks = "hwdxyz"[:nd], "ijklmo"[:nd]
-        res = np.einsum(f"nc{sp}{ks},cm{ks}->ncm{sp}", _windows(xp, kernel, stride, dilation), wm,
-                        optimize=True)
+        res: np.ndarray = np.einsum(f"nc{sp}{ks},cm{ks}->ncm{sp}", _windows(xp, kernel, stride, dilation), wm,
+                                    optimize=True)
         return res.reshape(n, c * m, *out_size)
     raise ValueError(f"unknown method {method!r}")
 
@@ -338,7 +340,8 @@ def numpy_pointwise(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """1x1 convolution: (N, C, *S) -> (N, O, *S), one ``np.matmul`` (a GEMM per image)."""
     n, c, *size = x.shape
     o = weight.shape[0]
-    return np.matmul(weight.reshape(o, c), x.reshape(n, c, -1)).reshape(n, o, *size)
+    res: np.ndarray = np.matmul(weight.reshape(o, c), x.reshape(n, c, -1))
+    return res.reshape(n, o, *size)
 
 
 def numpy_separable(x: np.ndarray, depthwise_weight: np.ndarray, pointwise_weight: np.ndarray,
@@ -373,7 +376,7 @@ def _convx_layer(case: Case, x: np.ndarray, layer: Layer, threads: int | None) -
     nd, w = case.ndim, layer.weights
     geometry = dict(stride=layer.stride, padding=case.padding, dilation=layer.dilation)
     if case.family == "conv":
-        fn = getattr(convx, f"conv{nd}d")
+        fn: Callable[..., np.ndarray] = getattr(convx, f"conv{nd}d")
         return fn(x, w[0], None, groups=case.groups, num_threads=threads, **geometry)
     if case.family == "depthwise":
         fn = getattr(convx, f"depthwise_conv{nd}d")
@@ -612,9 +615,9 @@ def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int =
     """
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    np_dtype = np.dtype(dtype)
+    if np_dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {np_dtype}")
     if settle is None:
         settle = 0.0 if quick or threads == 1 else DEFAULT_SETTLE
     if settle < 0:
@@ -626,7 +629,7 @@ def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int =
             if progress:
                 print(f"[{i}/{len(selected)}] {case.name} ...", end="", file=sys.stderr, flush=True)
             try:
-                result = _run_case(case, repeat, threads, dtype, quick, settle, seed=i)
+                result = _run_case(case, repeat, threads, np_dtype, quick, settle, seed=i)
             except BaseException:
                 if progress:
                     print(" FAILED", file=sys.stderr, flush=True)

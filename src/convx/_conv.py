@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Union
+from typing import TypedDict, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -46,10 +46,26 @@ def pack(geometry: Geometry, w: np.ndarray, b: np.ndarray | None, dtype: np.dtyp
                               out_channels=geometry.out_channels, kernel=_ones(geometry) + geometry.kernel)
 
 
-def _problem(geometry: Geometry, padding_mode: str, threads: int) -> dict[str, object]:
+class _Problem(TypedDict):
+    """Keyword arguments of PackedWeights.run and run_separable that describe the problem."""
+
+    padding_mode: str
+    batch: int
+    groups: int
+    in_channels: int
+    out_channels: int
+    in_size: tuple[int, ...]
+    out_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_before: tuple[int, ...]
+    num_threads: int
+
+
+def _problem(geometry: Geometry, padding_mode: str, threads: int) -> _Problem:
     """The size arguments of a checked problem as the binding takes them (3-D, size-1 axes first)."""
     ones = _ones(geometry)
-    return dict(padding_mode=padding_mode, batch=geometry.batch, groups=geometry.groups,
+    return _Problem(padding_mode=padding_mode, batch=geometry.batch, groups=geometry.groups,
                 in_channels=geometry.in_channels, out_channels=geometry.out_channels, in_size=ones + geometry.in_size,
                 out_size=ones + geometry.out_size, stride=ones + geometry.stride, dilation=ones + geometry.dilation,
                 pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
@@ -361,6 +377,7 @@ _TRANSPOSE_GEOMETRY = """    stride : int or tuple of ints, default 1
     dilation : int or tuple of ints, default 1
         Spacing between kernel taps."""
 
+_fn: Callable[..., FloatArray]  # the loops below fill in the docstrings of functions of different signatures
 for _nd, _fn in ((1, conv1d), (2, conv2d), (3, conv3d)):
     _fn.__doc__ = _doc(f"{_nd}-D convolution (dense, grouped, strided, dilated).", _nd,
                        _DENSE_WEIGHT.format(k=_KERNEL[_nd]), _geometry_doc(_nd, True))

@@ -195,7 +195,7 @@ def shape_of(value: object, fname: str, param: str) -> tuple[int, ...]:
     if not isinstance(shape, Sequence) or isinstance(shape, str):
         fail(TypeError, fname, param, "a shape (tuple of ints) or an array", repr(value))
     result = []
-    for v in shape:  # type: ignore[union-attr]
+    for v in shape:
         n = positive_int(v, fname, param) if v != 0 else 0
         if n > MAX_SIZE:
             fail(ValueError, fname, param, "a shape of sizes below 2**62", repr(value))

@@ -8,12 +8,13 @@ set per result dtype) instead of packing them on every call.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _conv
+from . import _conv, _ext
 from ._geometry import KERNEL_AXES, Geometry
 from ._validation import (LAYOUTS, PADDING_MODES, as_array, check_bias, choice, fail, int_tuple, pad_pairs,
                           positive_int)
@@ -27,10 +28,8 @@ __all__ = [
 ]
 
 
-def _frozen_copy(value: ArrayLike | None, fname: str, param: str) -> np.ndarray | None:
+def _frozen_copy(value: ArrayLike, fname: str, param: str) -> np.ndarray:
     """A private read-only copy, so later changes to the caller's array cannot reach the layer."""
-    if value is None:
-        return None
     arr = np.array(as_array(value, fname, param), copy=True)
     arr.flags.writeable = False
     return arr
@@ -41,18 +40,20 @@ class _Layer:
 
     _nd = 2
     _weights: tuple[str, ...] = ("weight",)
+    bias: np.ndarray | None
 
-    def __init__(self, arrays: dict[str, ArrayLike | None], options: dict[str, Any]) -> None:
+    def __init__(self, weights: dict[str, ArrayLike], bias: ArrayLike | None, options: dict[str, Any]) -> None:
         name = type(self).__name__
-        for param, value in arrays.items():
+        for param, value in weights.items():  # the attributes each subclass declares
             setattr(self, param, _frozen_copy(value, name, param))
+        self.bias = None if bias is None else _frozen_copy(bias, name, "bias")
         self._options = options
-        self._packed: dict[tuple[int, str, int], Any] = {}
+        self._packed: dict[tuple[int, str, int], _ext.PackedWeights] = {}
         self._lock = threading.Lock()
         self._check(name)
 
     def _packer(self, step: int, geometry: Geometry, w: np.ndarray, b: np.ndarray | None,
-                dtype: np.dtype) -> Any:
+                dtype: np.dtype) -> _ext.PackedWeights:
         # Packed weights depend on the channel count too: a depthwise layer serves any input channels
         # its weight divides, each with its own grouping.
         key = (step, dtype.str, geometry.in_channels)
@@ -74,7 +75,7 @@ class _Layer:
 
     def _check_kernel(self, name: str, param: str, second: str) -> np.ndarray:
         """The weight array ``param``: nd + 2 dimensions, every kernel size >= 1."""
-        w = getattr(self, param)
+        w: np.ndarray = getattr(self, param)
         if w.ndim != self._nd + 2 or any(k < 1 for k in w.shape[2:]):
             fail(ValueError, name, param, f"a {self._nd + 2}-D array ({second}, {KERNEL_AXES[self._nd]}) with every "
                  "kernel size >= 1", f"shape {w.shape}")
@@ -92,12 +93,13 @@ class _Layer:
     def _check(self, name: str) -> None:
         raise NotImplementedError
 
-    def _call(self, input: ArrayLike, out: Any, num_threads: Any) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
         raise NotImplementedError
 
 
 class _Forward(_Layer):
     _depthwise = False
+    weight: np.ndarray
 
     def __init__(self, weight: ArrayLike, bias: ArrayLike | None = None, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, *, padding_mode: str = "zeros",
@@ -105,7 +107,7 @@ class _Forward(_Layer):
         options = dict(stride=stride, padding=padding, dilation=dilation, padding_mode=padding_mode, layout=layout)
         if not self._depthwise:
             options["groups"] = groups
-        super().__init__({"weight": weight, "bias": bias}, options)
+        super().__init__({"weight": weight}, bias, options)
 
     def _check(self, name: str) -> None:
         w = self._check_kernel(name, "weight", "C*M, 1" if self._depthwise else "C_out, C_in/groups")
@@ -118,7 +120,7 @@ class _Forward(_Layer):
         self._check_geometry(name, strings=True)
         check_bias(self.bias, w.shape[0], name)
 
-    def _call(self, input: ArrayLike, out: Any, num_threads: Any) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
         o = self._options
         return _conv._forward(type(self).__name__, self._nd, input, self.weight, self.bias, o["stride"], o["padding"],
                               o["dilation"], o.get("groups"), o["padding_mode"], o["layout"], out, num_threads,
@@ -127,11 +129,13 @@ class _Forward(_Layer):
 
 class _Separable(_Layer):
     _weights = ("depthwise_weight", "pointwise_weight")
+    depthwise_weight: np.ndarray
+    pointwise_weight: np.ndarray
 
     def __init__(self, depthwise_weight: ArrayLike, pointwise_weight: ArrayLike, bias: ArrayLike | None = None,
                  stride: Any = 1, padding: Any = 0, dilation: Any = 1, *, padding_mode: str = "zeros",
                  layout: str = "channels_first") -> None:
-        super().__init__({"depthwise_weight": depthwise_weight, "pointwise_weight": pointwise_weight, "bias": bias},
+        super().__init__({"depthwise_weight": depthwise_weight, "pointwise_weight": pointwise_weight}, bias,
                          dict(stride=stride, padding=padding, dilation=dilation, padding_mode=padding_mode,
                               layout=layout))
 
@@ -143,7 +147,7 @@ class _Separable(_Layer):
         self._check_geometry(name, strings=True)
         check_bias(self.bias, pw.shape[0], name)
 
-    def _call(self, input: ArrayLike, out: Any, num_threads: Any) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
         o = self._options
         return _conv._separable(type(self).__name__, self._nd, input, self.depthwise_weight, self.pointwise_weight,
                                 self.bias, o["stride"], o["padding"], o["dilation"], o["padding_mode"], o["layout"],
@@ -151,10 +155,12 @@ class _Separable(_Layer):
 
 
 class _Transpose(_Layer):
+    weight: np.ndarray
+
     def __init__(self, weight: ArrayLike, bias: ArrayLike | None = None, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, dilation: Any = 1, *,
                  layout: str = "channels_first") -> None:
-        super().__init__({"weight": weight, "bias": bias},
+        super().__init__({"weight": weight}, bias,
                          dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups,
                               dilation=dilation, layout=layout))
 
@@ -172,7 +178,7 @@ class _Transpose(_Layer):
                  repr(self._options["output_padding"]))
         check_bias(self.bias, groups * w.shape[1], name)
 
-    def _call(self, input: ArrayLike, out: Any, num_threads: Any) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
         o = self._options
         return _conv._transpose(type(self).__name__, self._nd, input, self.weight, self.bias, o["stride"], o["padding"],
                                 o["output_padding"], o["groups"], o["dilation"], o["layout"], out, num_threads,
@@ -184,8 +190,10 @@ class PointwiseConv(_Layer):
     packs them once per dtype, and is callable on inputs: ``layer(input, *, out=None,
     num_threads=None)``. Arguments as in :func:`convx.pointwise_conv`."""
 
+    weight: np.ndarray
+
     def __init__(self, weight: ArrayLike, bias: ArrayLike | None = None, *, layout: str = "channels_first") -> None:
-        super().__init__({"weight": weight, "bias": bias}, dict(layout=layout))
+        super().__init__({"weight": weight}, bias, dict(layout=layout))
 
     def _check(self, name: str) -> None:
         w = self.weight
@@ -194,26 +202,71 @@ class PointwiseConv(_Layer):
         choice(self._options["layout"], LAYOUTS, name, "layout")
         check_bias(self.bias, w.shape[0], name)
 
-    def _call(self, input: ArrayLike, out: Any, num_threads: Any) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
         return _conv._pointwise(type(self).__name__, input, self.weight, self.bias, self._options["layout"], out,
                                 num_threads, packer=self._packer)
 
 
-def _layer(base: type, name: str, nd: int, func: str, what: str, **attrs: Any) -> Any:
-    doc = (f"{what} layer: checks and copies its weights once, packs them once per dtype, and is callable on "
-           f"inputs: ``layer(input, *, out=None, num_threads=None)``. Arguments as in :func:`convx.{func}`.")
-    return type(name, (base,), {"_nd": nd, "__doc__": doc, "__module__": "convx", **attrs})
+_L = TypeVar("_L", bound=_Layer)
 
 
-Conv1d = _layer(_Forward, "Conv1d", 1, "conv1d", "1-D convolution")
-Conv2d = _layer(_Forward, "Conv2d", 2, "conv2d", "2-D convolution")
-Conv3d = _layer(_Forward, "Conv3d", 3, "conv3d", "3-D convolution")
-DepthwiseConv1d = _layer(_Forward, "DepthwiseConv1d", 1, "depthwise_conv1d", "1-D depthwise convolution",
-                         _depthwise=True)
-DepthwiseConv2d = _layer(_Forward, "DepthwiseConv2d", 2, "depthwise_conv2d", "2-D depthwise convolution",
-                         _depthwise=True)
-SeparableConv1d = _layer(_Separable, "SeparableConv1d", 1, "separable_conv1d", "1-D depthwise-separable convolution")
-SeparableConv2d = _layer(_Separable, "SeparableConv2d", 2, "separable_conv2d", "2-D depthwise-separable convolution")
-ConvTranspose1d = _layer(_Transpose, "ConvTranspose1d", 1, "conv_transpose1d", "1-D transposed convolution")
-ConvTranspose2d = _layer(_Transpose, "ConvTranspose2d", 2, "conv_transpose2d", "2-D transposed convolution")
-ConvTranspose3d = _layer(_Transpose, "ConvTranspose3d", 3, "conv_transpose3d", "3-D transposed convolution")
+def _layer(nd: int, func: str, what: str) -> Callable[[type[_L]], type[_L]]:
+    """Class decorator: the public layer's spatial rank, docstring and module."""
+    def finish(cls: type[_L]) -> type[_L]:
+        cls._nd = nd
+        cls.__doc__ = (f"{what} layer: checks and copies its weights once, packs them once per dtype, and is callable "
+                       f"on inputs: ``layer(input, *, out=None, num_threads=None)``. Arguments as in "
+                       f":func:`convx.{func}`.")
+        cls.__module__ = "convx"
+        return cls
+    return finish
+
+
+@_layer(1, "conv1d", "1-D convolution")
+class Conv1d(_Forward):
+    pass
+
+
+@_layer(2, "conv2d", "2-D convolution")
+class Conv2d(_Forward):
+    pass
+
+
+@_layer(3, "conv3d", "3-D convolution")
+class Conv3d(_Forward):
+    pass
+
+
+@_layer(1, "depthwise_conv1d", "1-D depthwise convolution")
+class DepthwiseConv1d(_Forward):
+    _depthwise = True
+
+
+@_layer(2, "depthwise_conv2d", "2-D depthwise convolution")
+class DepthwiseConv2d(_Forward):
+    _depthwise = True
+
+
+@_layer(1, "separable_conv1d", "1-D depthwise-separable convolution")
+class SeparableConv1d(_Separable):
+    pass
+
+
+@_layer(2, "separable_conv2d", "2-D depthwise-separable convolution")
+class SeparableConv2d(_Separable):
+    pass
+
+
+@_layer(1, "conv_transpose1d", "1-D transposed convolution")
+class ConvTranspose1d(_Transpose):
+    pass
+
+
+@_layer(2, "conv_transpose2d", "2-D transposed convolution")
+class ConvTranspose2d(_Transpose):
+    pass
+
+
+@_layer(3, "conv_transpose3d", "3-D transposed convolution")
+class ConvTranspose3d(_Transpose):
+    pass

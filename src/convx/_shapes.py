@@ -65,9 +65,9 @@ def _per_layer(values: object, layers: int, fname: str, param: str, default: int
         return [default] * layers
     if not isinstance(values, Sequence) or isinstance(values, str):
         fail(TypeError, fname, param, f"None or a sequence with one entry per layer ({layers})", describe(values))
-    if len(values) != layers:  # type: ignore[arg-type]
+    if len(values) != layers:
         fail(ValueError, fname, param, f"None or a sequence with one entry per layer ({layers})", describe(values))
-    return list(values)  # type: ignore[call-overload]
+    return list(values)
 
 
 def receptive_field(kernel_sizes: Sequence[int] | Sequence[Sequence[int]], dilations: Sequence[object] | None = None,
@@ -102,7 +102,8 @@ def receptive_field(kernel_sizes: Sequence[int] | Sequence[Sequence[int]], dilat
              "a non-empty sequence of kernel sizes, one per layer", describe(kernel_sizes))
     layers = len(kernel_sizes)
     scalar = as_index(kernel_sizes[0]) is not None
-    nd = 1 if scalar else len(kernel_sizes[0])  # type: ignore[arg-type]
+    first = kernel_sizes[0]
+    nd = 1 if scalar or not isinstance(first, Sequence) else len(first)
     kernels = [int_tuple(k, nd, fname, "kernel_sizes", 1) for k in kernel_sizes]
     dils = [int_tuple(d, nd, fname, "dilations", 1) for d in _per_layer(dilations, layers, fname, "dilations", 1)]
     steps = [int_tuple(s, nd, fname, "strides", 1) for s in _per_layer(strides, layers, fname, "strides", 1)]

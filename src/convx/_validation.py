@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal, NoReturn, SupportsIndex, overload
 
 import numpy as np
 
@@ -22,7 +22,7 @@ LAYOUTS = ("channels_first", "channels_last")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def fail(exc: type[Exception], fname: str, param: str, must: str, got: object) -> None:
+def fail(exc: type[Exception], fname: str, param: str, must: str, got: object) -> NoReturn:
     raise exc(f"The {param!r} parameter of {fname} must be {must}. Got {got} instead.")
 
 
@@ -35,11 +35,11 @@ def describe(value: object) -> str:
 
 def as_index(value: object) -> int | None:
     """The value as a Python int if it is an integer (bools excluded), else None."""
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, SupportsIndex):
         return None
     try:
-        return operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
+        return operator.index(value)
+    except TypeError:  # an __index__ that fails (e.g. a non-scalar integer array)
         return None
 
 
@@ -48,30 +48,30 @@ def int_tuple(value: object, nd: int, fname: str, param: str, minimum: int) -> t
     must = f"{'positive' if minimum == 1 else 'non-negative'} integers (an int or one per spatial axis: {nd})"
     single = as_index(value)
     if single is not None:
-        values: tuple[int | None, ...] = (single,) * nd
+        items: list[int | None] = [single] * nd
     elif isinstance(value, Sequence) and not isinstance(value, str) or isinstance(value, np.ndarray):
-        items = list(value)  # type: ignore[call-overload]
-        values = tuple(as_index(v) for v in items)
-        if len(values) != nd:
+        items = [as_index(v) for v in value]
+        if len(items) != nd:
             fail(ValueError, fname, param, must, describe(value))
     else:
         fail(TypeError, fname, param, must, describe(value))
-    if any(v is None for v in values):
+    values = tuple(v for v in items if v is not None)
+    if len(values) != len(items):
         fail(TypeError, fname, param, must, describe(value))
-    if any(v < minimum for v in values):  # type: ignore[operator]
+    if any(v < minimum for v in values):
         fail(ValueError, fname, param, must, describe(value))
-    if any(v > MAX_SIZE for v in values):  # type: ignore[operator]
+    if any(v > MAX_SIZE for v in values):
         fail(ValueError, fname, param, "at most 2**62", describe(value))
-    return values  # type: ignore[return-value]
+    return values
 
 
 def positive_int(value: object, fname: str, param: str) -> int:
     v = as_index(value)
     if v is None:
         fail(TypeError, fname, param, "a positive integer", describe(value))
-    if v < 1 or v > MAX_SIZE:  # type: ignore[operator]
+    if v < 1 or v > MAX_SIZE:
         fail(ValueError, fname, param, "a positive integer", describe(value))
-    return v  # type: ignore[return-value]
+    return v
 
 
 def choice(value: object, options: tuple[str, ...], fname: str, param: str) -> str:
@@ -80,7 +80,7 @@ def choice(value: object, options: tuple[str, ...], fname: str, param: str) -> s
         fail(TypeError, fname, param, must, describe(value))
     if value not in options:
         fail(ValueError, fname, param, must, describe(value))
-    return value  # type: ignore[return-value]
+    return value
 
 
 def as_array(value: object, fname: str, param: str) -> np.ndarray:
@@ -124,7 +124,11 @@ def check_size(count: int, fname: str, param: str, what: str) -> None:
         fail(ValueError, fname, param, f"small enough that {what} has at most 2**62 elements", f"{count} elements")
 
 
-def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> Any:
+@overload
+def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: Literal[False]) -> list[tuple[int, int]]: ...
+@overload
+def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> str | list[tuple[int, int]]: ...
+def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> str | list[tuple[int, int]]:
     """Explicit padding as nd (before, after) pairs, or the string itself ('valid', 'same', 'causal')."""
     strings = ("valid", "same", "causal") if nd == 1 else ("valid", "same")
     must = (f"a non-negative int, {nd} such ints, or {nd} (before, after) pairs"
@@ -137,7 +141,7 @@ def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> A
     if single is not None:
         items: list[object] = [single] * nd
     elif isinstance(padding, (Sequence, np.ndarray)):
-        items = list(padding)  # type: ignore[arg-type]
+        items = list(padding)
         if nd == 1 and len(items) == 2 and all(as_index(v) is not None for v in items):
             items = [tuple(items)]  # 1-D: a flat (before, after) pair
         if len(items) != nd:
@@ -147,19 +151,21 @@ def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> A
     pairs = []
     for item in items:
         v = as_index(item)
+        before: int | None
+        after: int | None
         if v is not None:
-            pair = (v, v)
+            before = after = v
         elif isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, str) and len(item) == 2:
-            pair = (as_index(item[0]), as_index(item[1]))  # type: ignore[assignment]
+            before, after = as_index(item[0]), as_index(item[1])
         else:
-            pair = (None, None)  # type: ignore[assignment]
+            before = after = None
         if isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, str) and len(item) != 2:
             fail(ValueError, fname, "padding", must, describe(padding))
-        if pair[0] is None or pair[1] is None:
+        if before is None or after is None:
             fail(TypeError, fname, "padding", must, describe(padding))
-        if pair[0] < 0 or pair[1] < 0 or pair[0] > MAX_SIZE or pair[1] > MAX_SIZE:  # type: ignore[operator]
+        if before < 0 or after < 0 or before > MAX_SIZE or after > MAX_SIZE:
             fail(ValueError, fname, "padding", must, describe(padding))
-        pairs.append(pair)
+        pairs.append((before, after))
     return pairs
 
 
@@ -167,18 +173,18 @@ def resolve_padding(padding: object, in_size: Sequence[int], kernel: Sequence[in
                     dilation: Sequence[int], fname: str) -> list[tuple[int, int]]:
     """(before, after) per axis for a forward convolution, strings included."""
     spec = pad_pairs(padding, len(in_size), fname, allow_strings=True)
+    if not isinstance(spec, str):
+        return spec
     if spec == "valid":
         return [(0, 0)] * len(in_size)
     if spec == "causal":
         return [((kernel[0] - 1) * dilation[0], 0)]
-    if spec == "same":
-        pairs = []
-        for n, k, s, d in zip(in_size, kernel, stride, dilation):
-            out = -(-n // s)
-            total = max(0, (out - 1) * s + (k - 1) * d + 1 - n)
-            pairs.append((total // 2, total - total // 2))
-        return pairs
-    return spec  # type: ignore[no-any-return]
+    pairs = []  # "same"
+    for n, k, s, d in zip(in_size, kernel, stride, dilation):
+        out = -(-n // s)
+        total = max(0, (out - 1) * s + (k - 1) * d + 1 - n)
+        pairs.append((total // 2, total - total // 2))
+    return pairs
 
 
 def max_threads() -> int:
@@ -208,9 +214,9 @@ def resolve_threads(num_threads: object, fname: str) -> int:
         fail(ValueError, fname, "num_threads", must, describe(num_threads))
     if not _ext.openmp_enabled():
         return 1
-    if n < 0:  # type: ignore[operator]
-        return max(1, limit + n + 1)  # type: ignore[operator]
-    return min(n, 1 << 16)  # type: ignore[type-var]
+    if n < 0:
+        return max(1, limit + n + 1)
+    return min(n, 1 << 16)
 
 
 def check_out(out: object, shape: tuple[int, ...], dtype: np.dtype, inputs: Sequence[np.ndarray | None],

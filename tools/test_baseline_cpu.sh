@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Proves the installed convx runs on an x86-64 CPU without AVX (a Nehalem: SSE4.2, no AVX, AVX2
+# or FMA), as a wheel must: only the dispatched AVX2 kernels may use AVX instructions.
+#   1. qemu traps AVX on that CPU model: a canary AVX2 instruction dies there with SIGILL and
+#      runs under -cpu Haswell (otherwise steps 3-4 would prove nothing).
+#   2. Static check: in convx's extension module, every function that uses a VEX/EVEX-encoded
+#      (AVX) instruction is an AVX2 kernel (its name says avx2).
+#   3. Under qemu-x86_64 -cpu Nehalem, convx imports and picks the generic kernels.
+#   4. Under the same emulation, a test subset passes (by default the convolution families and
+#      layers: about 4 minutes).
+# Usage: PYTHON=/path/to/venv/bin/python tools/test_baseline_cpu.sh [pytest args...]
+# Needs: qemu-user (apt-get install qemu-user), binutils, gcc; convx and pytest installed in $PYTHON.
+# Run it from anywhere: the tests are run from the repository's tests/ against the installed convx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python="${PYTHON:-python3}"
+cpu="${CONVX_QEMU_CPU:-Nehalem}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+echo "== 1. canary: an AVX2 instruction must trap under qemu-x86_64 -cpu $cpu"
+# Inline assembly: the compiler can neither fold nor drop the instruction.
+cat > "$work/canary.c" <<'C'
+int main(void) { __asm__ volatile("vpaddd %%ymm0, %%ymm0, %%ymm0" ::: "xmm0"); return 0; }
+C
+gcc -O1 "$work/canary.c" -o "$work/canary"
+qemu-x86_64 -cpu Haswell "$work/canary" 2>/dev/null  # control: the canary itself is fine where AVX2 exists
+if qemu-x86_64 -cpu "$cpu" "$work/canary" 2>/dev/null; then
+    echo "FAIL: qemu ran an AVX2 instruction on -cpu $cpu, so this test could not catch one" >&2
+    exit 1
+fi
+echo "ok: the canary died (AVX2 is illegal on this CPU model)"
+
+echo "== 2. static check of convx's extension module"
+ext="$("$python" -c 'import convx._ext as e; print(e.__file__)')"
+echo "module: $ext"
+# Functions containing an instruction on ymm/zmm registers or with a VEX-only mnemonic (v...).
+objdump -d --no-show-raw-insn "$ext" | awk '
+    /^[0-9a-f]+ <.*>:$/ { fn = $2; next }
+    NF >= 2 && ($2 ~ /^v[a-z]/ || $0 ~ /%[yz]mm/) { uses[fn] = 1 }
+    END { for (f in uses) print f }' | sort > "$work/avx_functions"
+echo "functions using AVX: $(wc -l < "$work/avx_functions")"
+if grep -v -i 'avx2' "$work/avx_functions"; then
+    echo "FAIL: the functions above use AVX but are not dispatched AVX2 kernels" >&2
+    exit 1
+fi
+grep -q -i avx2 "$work/avx_functions" || { echo "FAIL: no AVX2 kernel found: is the module stripped?" >&2; exit 1; }
+echo "ok: only AVX2 kernels use AVX"
+
+echo "== 3. convx under qemu-x86_64 -cpu $cpu"
+qemu-x86_64 -cpu "$cpu" "$python" -c '
+import convx
+c = convx.get_config()
+print(c)
+assert c["kernels"] == "generic", c
+assert "avx" not in c["cpu_features"].split(), c'
+
+echo "== 4. tests under qemu-x86_64 -cpu $cpu"
+if [ "$#" -eq 0 ]; then
+    set -- -x -q tests/test_conv.py tests/test_depthwise_separable_pointwise.py tests/test_transpose.py tests/test_layers.py
+fi
+start=$(date +%s)
+qemu-x86_64 -cpu "$cpu" "$python" -m pytest -p no:cacheprovider "$@"
+echo "tests under qemu took $(( $(date +%s) - start )) s"
