@@ -244,31 +244,46 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
 }
 
 /* Packs A[p0:p0+np, k0:k0+kc] (pixels x (tap, ci)) of batch n, group g of a channels-last
- * input into MR-pixel panels [panel][k][MR], zero beyond np: each tap of each pixel is a
- * contiguous run of input channels. */
+ * input into MR-pixel panels [panel][k][MR], zero beyond np. For each panel it first finds
+ * where each pixel's taps read (a pointer per pixel and tap, `zero` for padding), so the copy
+ * itself is one value per (k, pixel) written in order. src: scratch for MR * taps pointers;
+ * zero: cin_g zeros. */
 static void DNAME(pack_pixels)(const convx_conv_desc *d, const convx_axis ax[3], const T *x, int64_t n, int64_t g,
-                               int64_t k0, int64_t kc, int64_t p0, int64_t np, int64_t mr, T *apack) {
+                               int64_t k0, int64_t kc, int64_t p0, int64_t np, int64_t mr, T *apack, const T **src,
+                               const T *zero) {
     const int64_t cin_g = d->in_channels / d->groups, C = d->in_channels;
     const int64_t k1 = ax[1].kernel, k2 = ax[2].kernel;
     const int64_t out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in, in2 = ax[2].in;
     const int64_t Pin = ax[0].in * in1 * in2, padded_np = convx_ceil_div(np, mr) * mr;
-    for (int64_t q = 0; q < padded_np; q++) {
-        T *dst = apack + (q / mr) * kc * mr + q % mr;
-        const int64_t p = p0 + q, ow = p % out2, oh = (p / out2) % out1, od = p / (out2 * out1);
-        for (int64_t k = k0; k < k0 + kc;) {
-            const int64_t t = k / cin_g, ci0 = k % cin_g, run = CONVX_MIN(cin_g - ci0, k0 + kc - k);
-            const int64_t kd = t / (k1 * k2), kh = (t / k2) % k1, kw = t % k2;
-            const int64_t id = q < np ? convx_axis_tap(&ax[0], od, kd) : -1;
-            const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
-            const int64_t iw = ih < 0 ? -1 : convx_axis_tap(&ax[2], ow, kw);
-            T *out = dst + (k - k0) * mr;
-            if (iw < 0) {
-                for (int64_t i = 0; i < run; i++) out[i * mr] = 0;
-            } else {
-                const T *src = x + (n * Pin + (id * in1 + ih) * in2 + iw) * C + g * cin_g + ci0;
-                for (int64_t i = 0; i < run; i++) out[i * mr] = src[i];
+    const int64_t t_first = k0 / cin_g, t_count = (k0 + kc - 1) / cin_g - t_first + 1;
+    for (int64_t q0 = 0; q0 < padded_np; q0 += mr) {
+        for (int64_t r = 0; r < mr; r++) {
+            const T **srow = src + r * t_count;
+            if (q0 + r >= np) {
+                for (int64_t i = 0; i < t_count; i++) srow[i] = zero;
+                continue;
             }
-            k += run;
+            const int64_t p = p0 + q0 + r, ow = p % out2, oh = (p / out2) % out1, od = p / (out2 * out1);
+            int64_t kd = t_first / (k1 * k2), kh = (t_first / k2) % k1, kw = t_first % k2;
+            const T *row = NULL; /* input row (kd, kh) of this pixel, NULL in the padding */
+            for (int64_t i = 0; i < t_count; i++) {
+                if (i == 0 || kw == 0) {
+                    const int64_t id = convx_axis_tap(&ax[0], od, kd);
+                    const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
+                    row = ih < 0 ? NULL : x + (n * Pin + (id * in1 + ih) * in2) * C + g * cin_g;
+                }
+                const int64_t iw = row ? convx_axis_tap(&ax[2], ow, kw) : -1;
+                srow[i] = iw < 0 ? zero : row + iw * C;
+                if (++kw == k2) { /* next tap: kw fastest, then kh, kd */
+                    kw = 0;
+                    if (++kh == k1) kh = 0, kd++;
+                }
+            }
+        }
+        T *dst = apack + q0 * kc;
+        for (int64_t k = k0, i = 0, ci = k0 % cin_g; k < k0 + kc; k++, dst += mr) {
+            for (int64_t r = 0; r < mr; r++) dst[r] = src[r * t_count + i][ci];
+            if (++ci == cin_g) ci = 0, i++;
         }
     }
 }
@@ -288,11 +303,17 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, npix, panels, num_threads);
     const int64_t tasks = plan.count;
     const size_t apack_count = (size_t)(npix * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
+    const int64_t taps = ax[0].kernel * ax[1].kernel * ax[2].kernel;
+    /* Per thread: the A panels, zeros for padding taps, the per-panel tap pointers. */
+    const size_t scratch = (apack_count + (size_t)cin_g) * sizeof(T) + (size_t)(mr * taps) * sizeof(T *);
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        T *apack = (T *)convx_thread_scratch(apack_count * sizeof(T), &failed);
+        T *apack = (T *)convx_thread_scratch(scratch, &failed);
+        T *zero = apack ? apack + apack_count : NULL;
+        const T **src = zero ? (const T **)(zero + cin_g) : NULL;
+        for (int64_t ci = 0; zero && ci < cin_g; ci++) zero[ci] = 0;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!apack) continue;
@@ -301,12 +322,15 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
             const int64_t co_begin = CONVX_MIN(cout_g, job.panel_begin * nr), co_end = CONVX_MIN(cout_g, job.panel_end * nr);
             /* Start from the bias; every K chunk then accumulates. */
             for (int64_t p = p0; p < p0 + np; p++) {
-                T *yp = y + (n * P + p) * Cout + g * cout_g;
-                for (int64_t co = co_begin; co < co_end; co++) yp[co] = bias ? bias[g * cout_g + co] : (T)0;
+                T *yp = y + (n * P + p) * Cout + g * cout_g + co_begin;
+                if (bias)
+                    memcpy(yp, bias + g * cout_g + co_begin, (size_t)(co_end - co_begin) * sizeof(T));
+                else
+                    memset(yp, 0, (size_t)(co_end - co_begin) * sizeof(T));
             }
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
-                DNAME(pack_pixels)(d, ax, x, n, g, k0, kc, p0, np, mr, apack);
+                DNAME(pack_pixels)(d, ax, x, n, g, k0, kc, p0, np, mr, apack, src, zero);
                 for (int64_t co0 = co_begin; co0 < co_end; co0 += nr) {
                     const T *bp = bw + ((g * panels + co0 / nr) * K + k0) * nr;
                     for (int64_t q0 = 0; q0 < np; q0 += mr) {
