@@ -182,8 +182,12 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const int64_t panels = convx_ceil_div(cout_g, mr);
 
     const int64_t kc_max = DNAME(k_chunk)(K);
-    /* Pixel tiles of about dense_nc_target, balanced (196 pixels -> 2 x 112, not 192 + 4). */
-    const int64_t nc = convx_ceil_div(convx_ceil_div(P, convx_ceil_div(P, DNAME(dense_nc_target))), nr) * nr;
+    /* Pixel tiles of about dense_nc_target, balanced (196 pixels -> 2 x 112, not 192 + 4), and
+     * when there are several a multiple of the threads per image (3136 pixels on 2 threads ->
+     * 18 tiles, not 17: no thread waits for the other's last tile). */
+    int64_t tiles = convx_ceil_div(P, DNAME(dense_nc_target));
+    if (tiles > 1 && N * G < num_threads * 4) tiles = convx_ceil_div(tiles, num_threads) * num_threads;
+    const int64_t nc = convx_ceil_div(convx_ceil_div(P, tiles), nr) * nr;
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nc, panels, num_threads);
     const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
