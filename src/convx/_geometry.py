@@ -81,12 +81,14 @@ def _typed_key(value: object) -> object:
     """value as a cache key that keeps apart what Python calls equal (2, 2.0, True, np.int64(2)),
     which argument checking treats differently; None if value is not made of ints, strings,
     bools, None and tuples of them."""
-    if type(value) in _EXACT_TYPES:
-        return (type(value), value)
-    if type(value) is tuple:
-        parts = tuple(_typed_key(v) for v in value)
-        return None if None in parts else parts
-    return None
+    kind = type(value)
+    if isinstance(value, tuple) and kind is tuple:  # not a subclass (named tuples)
+        kinds = tuple(map(type, value))
+        if all(k in _EXACT_TYPES for k in kinds):  # a flat tuple, such as a shape
+            return value, kinds
+        parts = [_typed_key(v) for v in value]
+        return None if None in parts else tuple(parts)
+    return (kind, value) if kind in _EXACT_TYPES else None
 
 
 def _memoized(compute: _F) -> _F:
