@@ -7,16 +7,13 @@
 
 #define SNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
-static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, const T *dw_w, const T *pw_a,
-                                                    const T *bias, int64_t out_channels, const T *x, T *y,
-                                                    int num_threads) {
+static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_w,
+                                                    const T *pw_a, const T *bias, int64_t out_channels, const T *x,
+                                                    T *y, int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
-    convx_axis ax[3];
-    convx_axes_from_desc(dw, ax);
     const int64_t N = dw->batch, C = dw->in_channels, K = dw->out_channels; /* K = C*M channels merged */
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
-    if (N == 0 || P == 0 || out_channels == 0) return CONVX_OK;
     const int64_t panels = convx_ceil_div(out_channels, mr), kc_max = SNAME(k_chunk)(K);
     /* A task: about dense_nc_target pixels = whole output rows of one (n, od) plane. */
     SNAME(dw_rows_plan) plan;
@@ -58,16 +55,13 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const T *dw_wt, const T *pw_b,
-                                                   const T *bias, int64_t out_channels, const T *x, T *y,
-                                                   int num_threads) {
+static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_wt,
+                                                   const T *pw_b, const T *bias, int64_t out_channels, const T *x,
+                                                   T *y, int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
-    convx_axis ax[3];
-    convx_axes_from_desc(dw, ax);
     const int64_t N = dw->batch, K = dw->out_channels, Cout = out_channels;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
-    if (N == 0 || P == 0 || Cout == 0) return CONVX_OK;
     const int64_t rows = CONVX_MAX(1, CONVX_MIN(out1, SNAME(dense_nc_target) / out2)), blocks = convx_ceil_div(out1, rows);
     const int64_t tasks = N * out0 * blocks, kc_max = SNAME(k_chunk)(K), np_max = convx_ceil_div(rows * out2, mr) * mr;
     const size_t dw_bytes = SNAME(dw_cl_scratch_bytes)(dw);
@@ -113,9 +107,12 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
  * pointwise bias or NULL. */
 convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, const T *pw, const T *bias,
                                   int64_t out_channels, const T *x, T *y, int num_threads) {
+    convx_axis ax[3];
+    convx_axes_from_desc(dw, ax);
+    if (dw->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || out_channels == 0) return CONVX_OK;
     return dw->layout == CONVX_CHANNELS_FIRST
-               ? SNAME(separable_channels_first)(dw, dw_w, pw, bias, out_channels, x, y, num_threads)
-               : SNAME(separable_channels_last)(dw, dw_w, pw, bias, out_channels, x, y, num_threads);
+               ? SNAME(separable_channels_first)(dw, ax, dw_w, pw, bias, out_channels, x, y, num_threads)
+               : SNAME(separable_channels_last)(dw, ax, dw_w, pw, bias, out_channels, x, y, num_threads);
 }
 
 #undef SNAME
