@@ -65,6 +65,7 @@ cdef extern from "convx.h" nogil:
     const char *convx_cpu_features()
     int convx_openmp_enabled()
     int convx_max_threads()
+    int convx_in_forked_child()
 
 
 convx_init()
@@ -194,10 +195,16 @@ def max_threads():
     return convx_max_threads()
 
 
+def in_forked_child():
+    """True in a process forked after import: the core then runs every call on one thread."""
+    return bool(convx_in_forked_child())
+
+
 def config():
     """Build and run-time facts of the core."""
     return {
         "openmp": bool(convx_openmp_enabled()),
+        "forked_child": bool(convx_in_forked_child()),
         "max_threads": convx_max_threads(),
         "isa": convx_isa_name().decode(),
         "cpu_features": convx_cpu_features().decode(),

@@ -182,8 +182,9 @@ def resolve_padding(padding: object, in_size: Sequence[int], kernel: Sequence[in
 
 
 def max_threads() -> int:
-    """All the threads convx may use: CONVX_NUM_THREADS, else OpenMP's default (OMP_NUM_THREADS)."""
-    if not _ext.openmp_enabled():
+    """All the threads convx may use: CONVX_NUM_THREADS, else OpenMP's default (OMP_NUM_THREADS);
+    1 without OpenMP and in a forked child (the core runs one thread there)."""
+    if not _ext.openmp_enabled() or _ext.in_forked_child():
         return 1
     env = os.environ.get("CONVX_NUM_THREADS", "").strip()
     if env:
