@@ -7,12 +7,11 @@ hanging the suite.
 """
 
 import os
-import signal
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from helpers import run_python
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the platform has no fork()")
 
@@ -73,14 +72,8 @@ def test_forked_child_completes(scenario):
     """)
     # the parent's own thread settings must not hide the bug: let it use 2 threads
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "CONVX_NUM_THREADS")}
-    # a session of its own, so that a hung child (not only the parent) is killed at the timeout
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
-    try:
-        stdout, stderr = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"{scenario}: the forked child hung in a convx call")
-    assert proc.returncode == 0, stdout + stderr
+    result = run_python(script, timeout=60, env=env)
+    assert result is not None, f"{scenario}: the forked child hung in a convx call"
+    returncode, stdout, stderr = result
+    assert returncode == 0, stdout + stderr
     assert "parent ok" in stdout

@@ -191,6 +191,7 @@ _COMMON_DOC = """
     num_threads : int, optional, keyword-only
         ``None`` uses every available thread (``OMP_NUM_THREADS`` and ``CONVX_NUM_THREADS`` are
         respected); a negative number counts back from that maximum (-1 = all, -2 = all but one).
+        At most 4 threads per CPU are used, whatever is asked.
 
     Returns
     -------

@@ -181,9 +181,20 @@ def resolve_padding(padding: object, in_size: Sequence[int], kernel: Sequence[in
     return spec  # type: ignore[no-any-return]
 
 
+#: Threads per CPU a call may use at most. More only slow a compute-bound call down, and an
+#: absurd count (65536) crashed GNU OpenMP while it started the team.
+THREADS_PER_CPU_LIMIT = 4
+
+
+def thread_limit() -> int:
+    """The most threads one call runs: THREADS_PER_CPU_LIMIT per CPU this process may use."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return THREADS_PER_CPU_LIMIT * max(1, cpus or 1)
+
+
 def max_threads() -> int:
-    """All the threads convx may use: CONVX_NUM_THREADS, else OpenMP's default (OMP_NUM_THREADS);
-    1 without OpenMP and in a forked child (the core runs one thread there)."""
+    """All the threads convx may use: CONVX_NUM_THREADS, else OpenMP's default (OMP_NUM_THREADS),
+    at most thread_limit(); 1 without OpenMP and in a forked child (the core runs one thread there)."""
     if not _ext.openmp_enabled() or _ext.in_forked_child():
         return 1
     env = os.environ.get("CONVX_NUM_THREADS", "").strip()
@@ -192,8 +203,8 @@ def max_threads() -> int:
         if value is None or value < 1:
             raise ValueError(f"The CONVX_NUM_THREADS environment variable must be a positive integer. "
                              f"Got {env!r} instead.")
-        return value
-    return max(1, _ext.max_threads())
+        return min(value, thread_limit())
+    return min(max(1, _ext.max_threads()), thread_limit())
 
 
 def resolve_threads(num_threads: object, fname: str) -> int:
@@ -211,7 +222,7 @@ def resolve_threads(num_threads: object, fname: str) -> int:
         return 1
     if n < 0:  # type: ignore[operator]
         return max(1, limit + n + 1)  # type: ignore[operator]
-    return min(n, 1 << 16)  # type: ignore[type-var]
+    return min(n, thread_limit())  # type: ignore[type-var]
 
 
 def check_out(out: object, shape: tuple[int, ...], dtype: np.dtype, inputs: Sequence[np.ndarray | None],
