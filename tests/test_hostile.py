@@ -319,6 +319,20 @@ def test_empty_batch_matches_reference(rng, name, layout):
     assert got.shape == expected.shape and got.shape[0] == 0 and got.dtype == np.float32
 
 
+@pytest.mark.parametrize("name", [f for f in FAMILIES if not f.startswith("depthwise")])  # C * M >= C always
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_zero_output_channels(rng, name, layout):
+    """A weight with no output filters gives an empty channel axis, as the reference does."""
+    case = make_case(name, rng, np.float64, integer=True, layout=layout, bias=False)
+    args = list(case.args)
+    weight = 2 if name.startswith("separable") else 1
+    args[weight] = args[weight][:, :0] if name.startswith("conv_transpose") else args[weight][:0]
+    with untouched(*args):
+        got = case(*args)
+    expected = case.reference(*args)
+    assert got.shape == expected.shape and got.size == 0 and got.dtype == np.float64
+
+
 @pytest.mark.parametrize("name", ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose3d"])
 def test_zero_input_channels_with_groups(rng, name):
     """C_in = 0 split into 2 groups: the result is the bias."""
