@@ -105,6 +105,7 @@ INVALID = {
     "stride_bool": ("conv2d", (X2, W2), dict(groups=2, stride=True), TypeError, "stride"),
     "stride_set": ("conv2d", (X2, W2), dict(groups=2, stride={1, 2}), TypeError, "stride"),
     "stride_2d_array": ("conv2d", (X2, W2), dict(groups=2, stride=np.ones((2, 1), int)), TypeError, "stride"),
+    "stride_bytes": ("conv2d", (X2, W2), dict(groups=2, stride=b"\x01\x02"), TypeError, "stride"),
     "stride_complex": ("depthwise_conv1d", ((1, 2, 5), (2, 1, 2)), dict(stride=1j), TypeError, "stride"),
     "dilation_zero_0d_array": ("conv2d", (X2, W2), dict(groups=2, dilation=np.array(0)), ValueError, "dilation"),
     "dilation_zero_on_one_axis": ("conv3d", ((1, 1, 4, 4, 4), (1, 1, 2, 2, 2)), dict(dilation=(1, 0, 1)),
@@ -125,11 +126,16 @@ INVALID = {
                                 TypeError, "padding"),
     "padding_float_array": ("conv2d", (X2, W2), dict(groups=2, padding=np.array([1.0, 1.0])), TypeError,
                             "padding"),
+    "padding_bytes_pair": ("conv1d", ((1, 1, 5), (1, 1, 2)), dict(padding=b"\x01\x02"), TypeError, "padding"),
+    "padding_bytes_per_axis": ("conv2d", (X2, W2), dict(groups=2, padding=(b"\x01\x01", 1)), TypeError,
+                               "padding"),
     "padding_dict": ("conv1d", ((1, 1, 5), (1, 1, 2)), dict(padding={}), TypeError, "padding"),
     "padding_same_transposed": ("conv_transpose1d", ((1, 2, 5), (2, 2, 3)), dict(padding="same"),
                                 (TypeError, ValueError), "padding"),
     "padding_transposed_eats_the_output": ("conv_transpose1d", ((1, 2, 5), (2, 2, 3)), dict(padding=2**62),
                                            ValueError, "padding"),
+    "output_padding_bytes": ("conv_transpose1d", ((1, 2, 5), (2, 2, 3)), dict(stride=2, output_padding=b"\x01"),
+                             TypeError, "output_padding"),
     "output_padding_2**63": ("conv_transpose1d", ((1, 2, 5), (2, 2, 3)), dict(output_padding=2**63),
                              ValueError, "output_padding"),
     # kernel larger than the padded input
@@ -213,6 +219,11 @@ def test_invalid_array_argument(kind):
     else:
         args[param] = value
     _call_rejected(exc, param, convx.conv1d, args["input"], args["weight"], args["bias"], **kwargs)
+
+
+def test_shape_given_as_bytes_is_rejected():
+    with pytest.raises(TypeError, match="'input_shape'"):
+        convx.conv_output_shape(b"\x01\x01\x05", (1, 1, 2))
 
 
 def test_out_that_is_the_weight_is_rejected():

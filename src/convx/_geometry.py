@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._validation import (LAYOUTS, MAX_SIZE, check_size, choice, fail, int_tuple, pad_pairs, positive_int,
-                          resolve_padding)
+from ._validation import (LAYOUTS, MAX_SIZE, check_size, choice, fail, int_tuple, is_sequence, pad_pairs,
+                          positive_int, resolve_padding)
 
 AXIS_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 KERNEL_AXES = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
@@ -149,7 +149,7 @@ def transpose_geometry(fname: str, nd: int, x_shape: Sequence[int], w_shape: Seq
 def shape_of(value: object, fname: str, param: str) -> tuple[int, ...]:
     """A shape given as a tuple of ints or as anything with a .shape."""
     shape = getattr(value, "shape", value)
-    if not isinstance(shape, Sequence) or isinstance(shape, str):
+    if not is_sequence(shape):
         fail(TypeError, fname, param, "a shape (tuple of ints) or an array", repr(value))
     result = []
     for v in shape:  # type: ignore[union-attr]

@@ -43,13 +43,18 @@ def as_index(value: object) -> int | None:
         return None
 
 
+def is_sequence(value: object) -> bool:
+    """A list, tuple or array of values; strings and bytes are not (b"\\x02" is no stride of 2)."""
+    return isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes, bytearray))
+
+
 def int_tuple(value: object, nd: int, fname: str, param: str, minimum: int) -> tuple[int, ...]:
     """An int or one int per spatial axis, each >= minimum, as an nd-tuple."""
     must = f"{'positive' if minimum == 1 else 'non-negative'} integers (an int or one per spatial axis: {nd})"
     single = as_index(value)
     if single is not None:
         values: tuple[int | None, ...] = (single,) * nd
-    elif isinstance(value, Sequence) and not isinstance(value, str) or isinstance(value, np.ndarray):
+    elif is_sequence(value):
         items = list(value)  # type: ignore[call-overload]
         values = tuple(as_index(v) for v in items)
         if len(values) != nd:
@@ -136,7 +141,7 @@ def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> A
     single = as_index(padding)
     if single is not None:
         items: list[object] = [single] * nd
-    elif isinstance(padding, (Sequence, np.ndarray)):
+    elif is_sequence(padding):
         items = list(padding)  # type: ignore[arg-type]
         if nd == 1 and len(items) == 2 and all(as_index(v) is not None for v in items):
             items = [tuple(items)]  # 1-D: a flat (before, after) pair
@@ -149,11 +154,11 @@ def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> A
         v = as_index(item)
         if v is not None:
             pair = (v, v)
-        elif isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, str) and len(item) == 2:
+        elif is_sequence(item) and len(item) == 2:  # type: ignore[arg-type]
             pair = (as_index(item[0]), as_index(item[1]))  # type: ignore[assignment]
         else:
             pair = (None, None)  # type: ignore[assignment]
-        if isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, str) and len(item) != 2:
+        if is_sequence(item) and len(item) != 2:  # type: ignore[arg-type]
             fail(ValueError, fname, "padding", must, describe(padding))
         if pair[0] is None or pair[1] is None:
             fail(TypeError, fname, "padding", must, describe(padding))
