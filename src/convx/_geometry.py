@@ -6,8 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._validation import (LAYOUTS, MAX_SIZE, check_size, choice, fail, int_tuple, is_sequence, pad_pairs,
-                          positive_int, resolve_padding)
+from ._validation import (LAYOUTS, MAX_SIZE, check_output_size, check_size, choice, fail, int_tuple, is_sequence,
+                          pad_pairs, positive_int, resolve_padding)
 
 AXIS_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 KERNEL_AXES = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
@@ -67,7 +67,7 @@ def _check_weight(fname: str, nd: int, w_shape: Sequence[int], param: str, layou
 def _finish(fname: str, geometry: Geometry) -> Geometry:
     for n, (pb, pa) in zip(geometry.in_size, geometry.pads):
         check_size(n + pb + pa, fname, "padding", "the padded input")
-    check_size(math.prod(geometry.out_shape), fname, "input", "the output")
+    check_output_size(geometry.out_shape, fname)
     return geometry
 
 

@@ -6,6 +6,7 @@ function, the parameter, what it must be and what was given.
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 from collections.abc import Sequence
@@ -121,6 +122,19 @@ def check_bias(bias: np.ndarray | None, channels: int, fname: str) -> None:
     if bias is not None and bias.shape != (channels,):
         fail(ValueError, fname, "bias", f"None or a 1-D array of shape ({channels},) (one value per output channel)",
              f"shape {bias.shape}")
+
+
+#: Largest result convx allocates, in elements. NumPy refuses arrays of 2**63 bytes or more,
+#: multiplying the non-zero sizes only, so an empty batch cannot carry absurd sizes either.
+MAX_OUTPUT = 2**59
+
+
+def check_output_size(shape: tuple[int, ...], fname: str) -> None:
+    """Rejects results NumPy could not allocate (float64 at 2**59 elements is 2**62 bytes)."""
+    count = math.prod(max(1, n) for n in shape)
+    if count > MAX_OUTPUT:
+        fail(ValueError, fname, "input", "small enough that the result has at most 2**59 elements (sizes of 0 "
+             "counting as 1, as NumPy counts them)", f"a result of shape {shape}")
 
 
 def check_size(count: int, fname: str, param: str, what: str) -> None:
