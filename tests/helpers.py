@@ -10,6 +10,7 @@ converts layouts, and compares:
   ``sum|x*w|`` is the reference evaluated on absolute values.
 """
 
+import contextlib
 import math
 import os
 import signal
@@ -106,6 +107,17 @@ def _abs(a):
 
 # ---------------------------------------------------------------------------------------------
 # comparison
+
+
+@contextlib.contextmanager
+def untouched(*arrays):
+    """The arrays hold the same values, dtype, strides and flags after the block as before."""
+    arrays = [a for a in arrays if isinstance(a, np.ndarray)]
+    before = [(a.copy(), a.strides, a.flags.writeable) for a in arrays]
+    yield
+    for a, (values, strides, writeable) in zip(arrays, before):
+        np.testing.assert_array_equal(a, values, strict=True)
+        assert (a.strides, a.flags.writeable) == (strides, writeable)
 
 
 def assert_conv_close(got, ref, absref, k_len, dtype, exact=False):
