@@ -5,9 +5,9 @@
 #include "common.h"
 #include "kernels/kernels.h"
 
-#if defined(_OPENMP) && !defined(_WIN32)
+#if !defined(_WIN32)
 #include <pthread.h>
-#define CONVX_HAVE_ATFORK 1
+#define CONVX_HAVE_ATFORK 1 /* also without OpenMP, so that every POSIX build reports a forked child */
 #endif
 
 #if defined(CONVX_HAVE_X86) && defined(_MSC_VER)
