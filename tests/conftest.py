@@ -41,6 +41,8 @@ def pytest_report_header(config):
 
 # Hypothesis: bounded and reproducible in the test suite (the same examples on every run, no
 # example database written into the work tree); tools/fuzz.py draws fresh random examples.
+# HYPOTHESIS_PROFILE=quick draws fewer (for slow runs such as valgrind).
 settings.register_profile("convx", max_examples=400, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("quick", settings.get_profile("convx"), max_examples=50)  # tools/valgrind.sh
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "convx"))
