@@ -86,6 +86,9 @@ const char *convx_isa_name(void);     /* kernels in use: "avx2_fma", "neon" or "
 const char *convx_cpu_features(void); /* features detected, e.g. "sse2 avx avx2 fma" */
 int convx_openmp_enabled(void);
 int convx_max_threads(void); /* OpenMP's default team size (OMP_NUM_THREADS), 1 without OpenMP */
+/* 1 in a process forked (POSIX fork) after convx_init: there every call runs on one thread,
+ * since GNU libgomp's thread pool does not survive fork. */
+int convx_in_forked_child(void);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,11 @@
 #include "common.h"
 #include "kernels/kernels.h"
 
+#if !defined(_WIN32)
+#include <pthread.h>
+#define CONVX_HAVE_ATFORK 1 /* also without OpenMP, so that every POSIX build reports a forked child */
+#endif
+
 #if defined(CONVX_HAVE_X86) && defined(_MSC_VER)
 #include <immintrin.h>
 #include <intrin.h>
@@ -13,6 +18,18 @@
 static const convx_kernel_table *active_kernels = &convx_kernels_generic;
 static char cpu_features[128] = "";
 static int initialised = 0;
+
+/* GNU libgomp's thread pool does not survive fork(): in a child of a process that has run a
+ * parallel region, the first region of more than one thread waits forever for the parent's
+ * workers. So a forked child runs every convx call on one thread; the flag is set in the child,
+ * before any other thread exists there, and is only read afterwards. */
+static volatile int forked_child = 0;
+
+#ifdef CONVX_HAVE_ATFORK
+static void mark_forked_child(void) { forked_child = 1; }
+#endif
+
+int convx_in_forked_child(void) { return forked_child; }
 
 #ifdef CONVX_HAVE_X86
 /* AVX2 and FMA in the CPU, and the OS saving the YMM registers. */
@@ -66,6 +83,9 @@ void convx_init(void) {
     strcpy(cpu_features, "baseline");
 #endif
     (void)use_generic;
+#ifdef CONVX_HAVE_ATFORK
+    pthread_atfork(NULL, NULL, mark_forked_child);
+#endif
     initialised = 1;
 }
 

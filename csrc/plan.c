@@ -14,11 +14,12 @@ static int valid_descriptor(const convx_conv_desc *d) {
     return 1;
 }
 
-/* One thread for small problems, where waking a team costs more than it saves. */
+/* One thread for small problems, where waking a team costs more than it saves, and in a forked
+ * child, where an OpenMP team could hang (see convx_in_forked_child). */
 static int choose_threads(const convx_conv_desc *d, int requested) {
     double macs = (double)d->batch * (double)d->out_channels * (double)(d->in_channels / d->groups + 1);
     for (int i = 0; i < CONVX_MAX_SPATIAL; i++) macs *= (double)d->out_size[i] * (double)d->kernel[i];
-    if (requested < 1 || macs < (double)(1 << 20)) return 1;
+    if (requested < 1 || macs < (double)(1 << 20) || convx_in_forked_child()) return 1;
     return requested;
 }
 

@@ -18,6 +18,7 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 
 @pytest.fixture
@@ -36,3 +37,12 @@ def pytest_report_header(config):
     except Exception as exc:  # noqa: BLE001 - header only; the tests themselves will fail loudly
         lines.append(f"convx not importable: {exc!r}")
     return lines
+
+
+# Hypothesis: bounded and reproducible in the test suite (the same examples on every run, no
+# example database written into the work tree); tools/fuzz.py draws fresh random examples.
+# HYPOTHESIS_PROFILE=quick draws fewer (for slow runs such as valgrind).
+settings.register_profile("convx", max_examples=400, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("quick", settings.get_profile("convx"), max_examples=50)  # tools/valgrind.sh
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "convx"))

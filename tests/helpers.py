@@ -10,7 +10,12 @@ converts layouts, and compares:
   ``sum|x*w|`` is the reference evaluated on absolute values.
 """
 
+import contextlib
 import math
+import os
+import signal
+import subprocess
+import sys
 
 import numpy as np
 from numpy.testing import assert_array_equal
@@ -30,6 +35,25 @@ PADDING_MODES = ["zeros", "reflect", "replicate", "circular"]
 ODD_CHANNELS = [1, 3, 17, 23]
 TILE_WIDTHS = [1, 7, 8, 9, 15, 16, 17, 35]
 SMALL_SIZES = [1, 2, 5, 7, 13]
+
+
+# ---------------------------------------------------------------------------------------------
+# subprocesses
+
+
+def run_python(script, timeout=60, env=None):
+    """Run ``python -c script``; returns (returncode, stdout, stderr), or None if it did not finish
+    in ``timeout`` seconds. It gets a session of its own, so that on a timeout the whole process
+    group (forked children included) is killed, not only the interpreter."""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None
+    return proc.returncode, stdout, stderr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,6 +107,17 @@ def _abs(a):
 
 # ---------------------------------------------------------------------------------------------
 # comparison
+
+
+@contextlib.contextmanager
+def untouched(*arrays):
+    """The arrays hold the same values, dtype, strides and flags after the block as before."""
+    arrays = [a for a in arrays if isinstance(a, np.ndarray)]
+    before = [(a.copy(), a.strides, a.flags.writeable) for a in arrays]
+    yield
+    for a, (values, strides, writeable) in zip(arrays, before):
+        np.testing.assert_array_equal(a, values, strict=True)
+        assert (a.strides, a.flags.writeable) == (strides, writeable)
 
 
 def assert_conv_close(got, ref, absref, k_len, dtype, exact=False):

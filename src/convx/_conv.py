@@ -173,8 +173,9 @@ def _pointwise(fname: str, input: ArrayLike, weight: ArrayLike, bias: ArrayLike 
     pixels = math.prod(spatial)
     # Every 1x1 problem is a 1-D one over the flattened pixels.
     flat = (x.shape[0], pixels, x.shape[-1]) if channels_last else (x.shape[0], x.shape[1], pixels)
-    w3 = _pointwise_weight(w, x.ndim - 2, flat[2] if channels_last else flat[1], fname, "weight").reshape(
-        w.shape[0], -1, 1)
+    in_channels = flat[2] if channels_last else flat[1]
+    # explicit sizes: a weight with no output channels has no -1 to infer
+    w3 = _pointwise_weight(w, x.ndim - 2, in_channels, fname, "weight").reshape(w.shape[0], in_channels, 1)
     geometry = forward_geometry(fname, 1, flat, w3.shape, 1, 0, 1, 1, layout)
     check_bias(b, geometry.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
@@ -207,6 +208,7 @@ _COMMON_DOC = """
     num_threads : int, optional, keyword-only
         ``None`` uses every available thread (``OMP_NUM_THREADS`` and ``CONVX_NUM_THREADS`` are
         respected); a negative number counts back from that maximum (-1 = all, -2 = all but one).
+        At most 4 threads per CPU are used, whatever is asked.
 
     Returns
     -------

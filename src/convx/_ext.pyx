@@ -68,6 +68,7 @@ cdef extern from "convx.h" nogil:
     int64_t convx_memory_held()
     int64_t convx_memory_peak()
     void convx_memory_reset_peak()
+    int convx_in_forked_child()
 
 
 convx_init()
@@ -212,10 +213,16 @@ def reset_memory_peak():
     convx_memory_reset_peak()
 
 
+def in_forked_child():
+    """True in a process forked after import: the core then runs every call on one thread."""
+    return bool(convx_in_forked_child())
+
+
 def config():
     """Build and run-time facts of the core."""
     return {
         "openmp": bool(convx_openmp_enabled()),
+        "forked_child": bool(convx_in_forked_child()),
         "max_threads": convx_max_threads(),
         "isa": convx_isa_name().decode(),
         "cpu_features": convx_cpu_features().decode(),

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ._validation import (LAYOUTS, MAX_SIZE, check_size, choice, fail, int_tuple, pad_pairs, positive_int,
-                          resolve_padding)
+from ._validation import (LAYOUTS, MAX_SIZE, check_output_size, check_size, choice, fail, int_tuple, is_sequence,
+                          pad_pairs, positive_int, resolve_padding)
 
 AXIS_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 KERNEL_AXES = {1: "kL", 2: "kH, kW", 3: "kD, kH, kW"}
@@ -69,7 +69,7 @@ def _check_weight(fname: str, nd: int, w_shape: Sequence[int], param: str, layou
 def _finish(fname: str, geometry: Geometry) -> Geometry:
     for n, (pb, pa) in zip(geometry.in_size, geometry.pads):
         check_size(n + pb + pa, fname, "padding", "the padded input")
-    check_size(math.prod(geometry.out_shape), fname, "input", "the output")
+    check_output_size(geometry.out_shape, fname)
     return geometry
 
 
@@ -194,7 +194,7 @@ def transpose_geometry(fname: str, nd: int, x_shape: Sequence[int], w_shape: Seq
 def shape_of(value: object, fname: str, param: str) -> tuple[int, ...]:
     """A shape given as a tuple of ints or as anything with a .shape."""
     shape = getattr(value, "shape", value)
-    if not isinstance(shape, Sequence) or isinstance(shape, str):
+    if not is_sequence(shape):
         fail(TypeError, fname, param, "a shape (tuple of ints) or an array", repr(value))
     result = []
     for v in shape:

@@ -6,10 +6,11 @@ function, the parameter, what it must be and what was given.
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 from collections.abc import Sequence
-from typing import Literal, NoReturn, SupportsIndex, overload
+from typing import Any, Literal, NoReturn, SupportsIndex, TypeGuard, overload
 
 import numpy as np
 
@@ -43,13 +44,18 @@ def as_index(value: object) -> int | None:
         return None
 
 
+def is_sequence(value: object) -> TypeGuard[Sequence[Any] | np.ndarray]:
+    """A list, tuple or array of values; strings and bytes are not (b"\\x02" is no stride of 2)."""
+    return isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes, bytearray))
+
+
 def int_tuple(value: object, nd: int, fname: str, param: str, minimum: int) -> tuple[int, ...]:
     """An int or one int per spatial axis, each >= minimum, as an nd-tuple."""
     must = f"{'positive' if minimum == 1 else 'non-negative'} integers (an int or one per spatial axis: {nd})"
     single = as_index(value)
     if single is not None:
         items: list[int | None] = [single] * nd
-    elif isinstance(value, Sequence) and not isinstance(value, str) or isinstance(value, np.ndarray):
+    elif is_sequence(value):
         items = [as_index(v) for v in value]
         if len(items) != nd:
             fail(ValueError, fname, param, must, describe(value))
@@ -118,6 +124,19 @@ def check_bias(bias: np.ndarray | None, channels: int, fname: str) -> None:
              f"shape {bias.shape}")
 
 
+#: Largest result convx allocates, in elements. NumPy refuses arrays of 2**63 bytes or more,
+#: multiplying the non-zero sizes only, so an empty batch cannot carry absurd sizes either.
+MAX_OUTPUT = 2**59
+
+
+def check_output_size(shape: tuple[int, ...], fname: str) -> None:
+    """Rejects results NumPy could not allocate (float64 at 2**59 elements is 2**62 bytes)."""
+    count = math.prod(max(1, n) for n in shape)
+    if count > MAX_OUTPUT:
+        fail(ValueError, fname, "input", "small enough that the result has at most 2**59 elements (sizes of 0 "
+             "counting as 1, as NumPy counts them)", f"a result of shape {shape}")
+
+
 def check_size(count: int, fname: str, param: str, what: str) -> None:
     """Rejects sizes whose index arithmetic would leave int64."""
     if count > MAX_SIZE:
@@ -140,7 +159,7 @@ def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> s
     single = as_index(padding)
     if single is not None:
         items: list[object] = [single] * nd
-    elif isinstance(padding, (Sequence, np.ndarray)):
+    elif is_sequence(padding):
         items = list(padding)
         if nd == 1 and len(items) == 2 and all(as_index(v) is not None for v in items):
             items = [tuple(items)]  # 1-D: a flat (before, after) pair
@@ -155,11 +174,11 @@ def pad_pairs(padding: object, nd: int, fname: str, *, allow_strings: bool) -> s
         after: int | None
         if v is not None:
             before = after = v
-        elif isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, str) and len(item) == 2:
+        elif is_sequence(item) and len(item) == 2:
             before, after = as_index(item[0]), as_index(item[1])
         else:
             before = after = None
-        if isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, str) and len(item) != 2:
+        if is_sequence(item) and len(item) != 2:
             fail(ValueError, fname, "padding", must, describe(padding))
         if before is None or after is None:
             fail(TypeError, fname, "padding", must, describe(padding))
@@ -187,9 +206,21 @@ def resolve_padding(padding: object, in_size: Sequence[int], kernel: Sequence[in
     return pairs
 
 
+#: Threads per CPU a call may use at most. More only slow a compute-bound call down, and an
+#: absurd count (65536) crashed GNU OpenMP while it started the team.
+THREADS_PER_CPU_LIMIT = 4
+
+
+def thread_limit() -> int:
+    """The most threads one call runs: THREADS_PER_CPU_LIMIT per CPU this process may use."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return THREADS_PER_CPU_LIMIT * max(1, cpus or 1)
+
+
 def max_threads() -> int:
-    """All the threads convx may use: CONVX_NUM_THREADS, else OpenMP's default (OMP_NUM_THREADS)."""
-    if not _ext.openmp_enabled():
+    """All the threads convx may use: CONVX_NUM_THREADS, else OpenMP's default (OMP_NUM_THREADS),
+    at most thread_limit(); 1 without OpenMP and in a forked child (the core runs one thread there)."""
+    if not _ext.openmp_enabled() or _ext.in_forked_child():
         return 1
     env = os.environ.get("CONVX_NUM_THREADS", "").strip()
     if env:
@@ -197,8 +228,8 @@ def max_threads() -> int:
         if value is None or value < 1:
             raise ValueError(f"The CONVX_NUM_THREADS environment variable must be a positive integer. "
                              f"Got {env!r} instead.")
-        return value
-    return max(1, _ext.max_threads())
+        return min(value, thread_limit())
+    return min(max(1, _ext.max_threads()), thread_limit())
 
 
 def resolve_threads(num_threads: object, fname: str) -> int:
@@ -216,7 +247,7 @@ def resolve_threads(num_threads: object, fname: str) -> int:
         return 1
     if n < 0:
         return max(1, limit + n + 1)
-    return min(n, 1 << 16)
+    return min(n, thread_limit())
 
 
 def check_out(out: object, shape: tuple[int, ...], dtype: np.dtype, inputs: Sequence[np.ndarray | None],
