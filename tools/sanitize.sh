@@ -47,7 +47,9 @@ cd "$WORK"
 # Subprocesses the tests start (the C core test's compiler, fork checks) inherit the preload.
 start=$(date +%s)
 set +e
-"$PYTHON" -m pytest -p no:cacheprovider -q "${@:-tests}" 2>&1 | tee "$WORK/pytest.log"
+# --capture=sys: a report is written to file descriptor 2, which pytest's default capture would
+# swallow when the sanitizer stops the process in the middle of a test.
+"$PYTHON" -m pytest -p no:cacheprovider --capture=sys -q "${@:-tests}" 2>&1 | tee "$WORK/pytest.log"
 status=${PIPESTATUS[0]}
 set -e
 echo "sanitize.sh: pytest exited with $status after $(( $(date +%s) - start )) s"
