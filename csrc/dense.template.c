@@ -308,15 +308,16 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
     const int64_t tasks = plan.count;
     const size_t apack_count = (size_t)(npix * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     const int64_t taps = ax[0].kernel * ax[1].kernel * ax[2].kernel;
-    /* Per thread: the A panels, zeros for padding taps, the per-panel tap pointers. */
-    const size_t scratch = (apack_count + (size_t)cin_g) * sizeof(T) + (size_t)(mr * taps) * sizeof(T *);
+    /* Per thread: the per-panel tap pointers, the A panels, zeros for padding taps (pointers
+     * first: they need the stricter alignment). */
+    const size_t scratch = (size_t)(mr * taps) * sizeof(T *) + (apack_count + (size_t)cin_g) * sizeof(T);
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        T *apack = (T *)convx_thread_scratch(scratch, &failed);
+        const T **src = (const T **)convx_thread_scratch(scratch, &failed);
+        T *apack = src ? (T *)(src + mr * taps) : NULL;
         T *zero = apack ? apack + apack_count : NULL;
-        const T **src = zero ? (const T **)(zero + cin_g) : NULL;
         for (int64_t ci = 0; zero && ci < cin_g; ci++) zero[ci] = 0;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
@@ -345,7 +346,7 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
                 }
             }
         }
-        convx_free(apack);
+        convx_free((void *)src);
     }
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
