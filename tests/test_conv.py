@@ -528,3 +528,22 @@ def test_more_than_2_to_31_elements():
     assert yt.shape == (1, 1, 2 * (2 ** 30 + 7) + 1)
     assert yt[0, 0, 0] == yt[0, 0, 2 ** 30 + 7] == yt[0, 0, -1] == 1.0
     assert yt.sum(dtype=np.float64) == 3.0
+
+
+@pytest.mark.parametrize("cin, cout, k, groups, stride, dilation", [
+    (70, 9, 3, 1, 1, 1),    # K = 630: two chunks, the second starting mid-way through a tap's channels
+    (100, 20, 3, 2, 2, 2),  # grouped, K = 450 per group
+    (129, 7, 5, 1, 1, 1),   # K = 3225: many chunks, odd channel count
+    (3, 64, 7, 1, 2, 1),    # RGB first layer: three channels per tap
+    (35, 35, 3, 35, 1, 1),  # one channel per group (odd: the packing's scratch alignment)
+])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_reduction_split_into_chunks(rng, cin, cout, k, groups, stride, dilation, layout):
+    """The reduction (input channels x taps) is split into cache-sized chunks that need not start
+    at a tap boundary; every chunking gives the exact result on both layouts and thread counts."""
+    x = make(rng, (2, cin, 11, 13), np.float32, integer=True)
+    w = make(rng, (cout, cin // groups, k, k), np.float32, integer=True)
+    b = make(rng, (cout,), np.float32, integer=True)
+    for threads in (1, 2):
+        check_conv(x, w, b, stride=stride, padding="same", dilation=dilation, groups=groups, layout=layout,
+                   exact=True, num_threads=threads)
