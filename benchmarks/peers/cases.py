@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convx._benchmark import DEFAULT_CASES, Case
+from convx._benchmark import DEFAULT_CASES, Case, cases_matching
 
 #: Cases the peer comparison adds to convx._benchmark.DEFAULT_CASES.
 EXTRA_CASES: tuple[Case, ...] = (
@@ -41,10 +41,4 @@ def select(filters: str | Sequence[str] | None) -> list[Case]:
     """All cases, or those whose name contains one of the comma-separated substrings."""
     if not filters:
         return list(PEER_CASES)
-    if isinstance(filters, str):
-        filters = filters.split(",")
-    wanted = [f.strip().lower() for f in filters if f.strip()]
-    chosen = [c for c in PEER_CASES if any(w in c.name.lower() for w in wanted)]
-    if not chosen:
-        raise ValueError(f"no case matches {filters!r}; known cases: " + ", ".join(c.name for c in PEER_CASES))
-    return chosen
+    return cases_matching(PEER_CASES, filters.split(",") if isinstance(filters, str) else filters)

@@ -163,11 +163,16 @@ def select_cases(cases: str | Sequence[str] | Sequence[Case] | None) -> list[Cas
     given = [c for c in items if isinstance(c, Case)]
     if len(given) == len(items):
         return given
-    wanted = [str(c).strip().lower() for c in items]
-    chosen = [c for c in DEFAULT_CASES if any(w in c.name.lower() for w in wanted)]
+    return cases_matching(DEFAULT_CASES, [str(c) for c in items])
+
+
+def cases_matching(pool: Sequence[Case], filters: Sequence[str]) -> list[Case]:
+    """The cases of ``pool`` whose name contains any of ``filters`` (case-insensitive)."""
+    wanted = [f.strip().lower() for f in filters if f.strip()]
+    chosen = [c for c in pool if any(w in c.name.lower() for w in wanted)]
     if not chosen:
-        names = ", ".join(c.name for c in DEFAULT_CASES)
-        raise ValueError(f"no case matches {items!r}; known cases: {names}")
+        names = ", ".join(c.name for c in pool)
+        raise ValueError(f"no case matches {list(filters)!r}; known cases: {names}")
     return chosen
 
 
