@@ -68,18 +68,20 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
  * tap t's input starts for row 0 (any kernel, dilation, stride phase or padding row works) and
  * must be readable CONVX_DW_ROW_SLACK elements past n: the last block is computed whole. */
 #if defined(__GNUC__)
-/* Stores the first `valid` values of a 4-vector block: whole vectors straight from the
- * registers (a memcpy of the block would go through the stack and a library call). */
+/* Stores the first `valid` (> 0) lanes of a vector: a whole vector straight from the register
+ * when they all are (a memcpy would go through the stack and a library call). */
+static inline __attribute__((always_inline)) void KNAME(store_lanes)(T *out, KNAME(vec) acc, int64_t valid) {
+    enum { VL = VBYTES / (int)sizeof(T) };
+    if (valid >= VL)
+        *(KNAME(vec) *)out = acc;
+    else
+        for (int64_t i = 0; i < valid; i++) out[i] = acc[i];
+}
+
+/* Stores the first `valid` values of a 4-vector block. */
 static inline __attribute__((always_inline)) void KNAME(store_block)(T *out, const KNAME(vec) *acc, int64_t valid) {
     enum { VL = VBYTES / (int)sizeof(T) };
-    for (int v = 0; v < 4; v++) {
-        if (valid >= (v + 1) * VL) {
-            *(KNAME(vec) *)(out + v * VL) = acc[v];
-        } else {
-            for (int64_t i = 0; i < valid - v * VL; i++) out[v * VL + i] = acc[v][i];
-            return;
-        }
-    }
+    for (int v = 0; v < 4 && v * VL < valid; v++) KNAME(store_lanes)(out + v * VL, acc[v], valid - v * VL);
 }
 
 /* One block of 4 vectors on one or two rows: 8 independent FMA chains hide the FMA latency. */
@@ -174,13 +176,7 @@ static inline __attribute__((always_inline)) void KNAME(dw3x3_block)(const int R
                 acc[q] += wv[kh * 3 + 2] * x2;
             }
         }
-        for (int q = 0; q < R; q++) {
-            T *dst = out + q * out_step + j;
-            if (j + VL <= n)
-                *(KNAME(vec) *)dst = acc[q];
-            else
-                for (int64_t i = 0; i < n - j; i++) dst[i] = acc[q][i];
-        }
+        for (int q = 0; q < R; q++) KNAME(store_lanes)(out + q * out_step + j, acc[q], n - j);
     }
 }
 #endif
