@@ -292,6 +292,31 @@ static void DNAME(pack_pixels)(const convx_conv_desc *d, const convx_axis ax[3],
     }
 }
 
+/* Channels-last output tile: np pixels (ld apart) of channels [co_begin, co_end), filled
+ * with the bias (or zeros) for the K chunks to accumulate onto. bias: the tile's channel 0. */
+static void DNAME(start_from_bias)(T *c, int64_t np, int64_t ld, const T *bias, int64_t co_begin, int64_t co_end) {
+    for (int64_t q = 0; q < np; q++) {
+        if (bias)
+            memcpy(c + q * ld + co_begin, bias + co_begin, (size_t)(co_end - co_begin) * sizeof(T));
+        else
+            memset(c + q * ld + co_begin, 0, (size_t)(co_end - co_begin) * sizeof(T));
+    }
+}
+
+/* Channels-last micro-tile loop: C[q, co] += sum_k A[q, k] B[k, co] for q < np and channels
+ * [co_begin, co_end), where apack holds MR-pixel panels [panel][k][MR] of one K chunk of kc and
+ * b the NR-channel weight panels at that chunk, ldpanel apart; c is pixel 0, channel 0, its
+ * pixels ld apart. */
+static void DNAME(gemm_pixel_panels)(int64_t kc, const T *apack, int64_t np, const T *b, int64_t ldpanel, T *c,
+                                     int64_t ld, int64_t co_begin, int64_t co_end) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    for (int64_t co0 = co_begin; co0 < co_end; co0 += nr)
+        for (int64_t q0 = 0; q0 < np; q0 += mr)
+            kt->KT_GEMM(kc, apack + (q0 / mr) * kc * mr, b + (co0 / nr) * ldpanel, nr, c + q0 * ld + co0, ld, 1,
+                        CONVX_MIN(mr, np - q0), CONVX_MIN(nr, co_end - co0), 1, NULL);
+}
+
 /* Channels-last: pixels are the micro-tile's rows (input values broadcast), output channels its
  * columns (packed weight vectors), so results are stored as contiguous channel vectors. */
 static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const convx_axis ax[3], const T *bw,
@@ -325,25 +350,12 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
             const DNAME(task) job = DNAME(task_at)(&plan, task, P);
             const int64_t n = job.n, g = job.g, p0 = job.p0, np = job.np;
             const int64_t co_begin = CONVX_MIN(cout_g, job.panel_begin * nr), co_end = CONVX_MIN(cout_g, job.panel_end * nr);
-            /* Start from the bias; every K chunk then accumulates. */
-            for (int64_t p = p0; p < p0 + np; p++) {
-                T *yp = y + (n * P + p) * Cout + g * cout_g + co_begin;
-                if (bias)
-                    memcpy(yp, bias + g * cout_g + co_begin, (size_t)(co_end - co_begin) * sizeof(T));
-                else
-                    memset(yp, 0, (size_t)(co_end - co_begin) * sizeof(T));
-            }
+            T *c = y + (n * P + p0) * Cout + g * cout_g;
+            DNAME(start_from_bias)(c, np, Cout, bias ? bias + g * cout_g : NULL, co_begin, co_end);
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
                 DNAME(pack_pixels)(d, ax, x, n, g, k0, kc, p0, np, mr, apack, src, zero);
-                for (int64_t co0 = co_begin; co0 < co_end; co0 += nr) {
-                    const T *bp = bw + ((g * panels + co0 / nr) * K + k0) * nr;
-                    for (int64_t q0 = 0; q0 < np; q0 += mr) {
-                        T *c = y + (n * P + p0 + q0) * Cout + g * cout_g + co0;
-                        kt->KT_GEMM(kc, apack + (q0 / mr) * kc * mr, bp, nr, c, Cout, 1, CONVX_MIN(mr, np - q0),
-                                    CONVX_MIN(nr, co_end - co0), 1, NULL);
-                    }
-                }
+                DNAME(gemm_pixel_panels)(kc, apack, np, bw + (g * panels * K + k0) * nr, K * nr, c, Cout, co_begin, co_end);
             }
         }
         convx_free((void *)src);

@@ -58,8 +58,7 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
 static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_wt,
                                                    const T *pw_b, const T *bias, int64_t out_channels, const T *x,
                                                    T *y, int num_threads) {
-    const convx_kernel_table *kt = convx_kernels();
-    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    const int64_t mr = convx_kernels()->KT_MR, nr = convx_kernels()->KT_NR;
     const int64_t N = dw->batch, K = dw->out_channels, Cout = out_channels;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     const int64_t rows = CONVX_MAX(1, CONVX_MIN(out1, SNAME(dense_nc_target) / out2)), blocks = convx_ceil_div(out1, rows);
@@ -82,19 +81,14 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
             /* mid[q][k]: depthwise output channel k at tile pixel q */
             for (int64_t oh = oh0; oh < oh1; oh++)
                 SNAME(dw_cl_row)(dw, ax, &dws, x, dw_wt, NULL, n, od, oh, mid + (oh - oh0) * out2 * K);
-            for (int64_t q = 0; q < np; q++)
-                for (int64_t co = 0; co < Cout; co++) yt[q * Cout + co] = bias ? bias[co] : (T)0;
+            SNAME(start_from_bias)(yt, np, Cout, bias, 0, Cout);
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0), padded = convx_ceil_div(np, mr) * mr;
                 for (int64_t q = 0; q < padded; q++) { /* MR-pixel panels [panel][k][MR], zero past np */
                     T *dst = apack + (q / mr) * kc * mr + q % mr;
                     for (int64_t k = 0; k < kc; k++) dst[k * mr] = q < np ? mid[q * K + k0 + k] : (T)0;
                 }
-                for (int64_t co0 = 0; co0 < Cout; co0 += nr)
-                    for (int64_t q0 = 0; q0 < np; q0 += mr)
-                        kt->KT_GEMM(kc, apack + (q0 / mr) * kc * mr, pw_b + ((co0 / nr) * K + k0) * nr, nr,
-                                    yt + q0 * Cout + co0, Cout, 1, CONVX_MIN(mr, np - q0), CONVX_MIN(nr, Cout - co0), 1,
-                                    NULL);
+                SNAME(gemm_pixel_panels)(kc, apack, np, pw_b + k0 * nr, K * nr, yt, Cout, 0, Cout);
             }
         }
         convx_free(block);
