@@ -66,9 +66,10 @@ def _problem(geometry: Geometry, padding_mode: str, threads: int) -> _Problem:
     """The size arguments of a checked problem as the binding takes them (3-D, size-1 axes first)."""
     ones = _ones(geometry)
     return _Problem(padding_mode=padding_mode, batch=geometry.batch, groups=geometry.groups,
-                in_channels=geometry.in_channels, out_channels=geometry.out_channels, in_size=ones + geometry.in_size,
-                out_size=ones + geometry.out_size, stride=ones + geometry.stride, dilation=ones + geometry.dilation,
-                pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
+                    in_channels=geometry.in_channels, out_channels=geometry.out_channels,
+                    in_size=ones + geometry.in_size, out_size=ones + geometry.out_size, stride=ones + geometry.stride,
+                    dilation=ones + geometry.dilation,
+                    pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
 
 
 def execute(geometry: Geometry, x: np.ndarray, packed: _ext.PackedWeights, y: np.ndarray, padding_mode: str,
