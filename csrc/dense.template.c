@@ -17,12 +17,22 @@ CONVX_INLINE int64_t DNAME(k_chunk)(int64_t K) {
     return convx_ceil_div(CONVX_MAX(K, 1), chunks);
 }
 
-/* Channels-first: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
- * Channels-last: B[g][panel][k][NR] with k = (tap, ci), NR output channels per panel.
- * Both zero-padded to whole panels. */
+/* Which micro-kernel runs a problem. Channels-first transposed, 1x1 and short-K (few input
+ * channels x taps) convolutions run the pixel-vector GEMM (pixels along the vectors, stored as
+ * contiguous output rows; 1x1 reads the input in place): the direct kernel's channel-major
+ * store would cost too much against so few FMAs per tile. Every other forward convolution runs
+ * direct; channels-last transposed packs pixel panels for the same NR-channel kernel shape. */
+static int DNAME(pixel_vector_gemm)(const convx_conv_desc *d) {
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2];
+    return d->layout == CONVX_CHANNELS_FIRST && (d->transposed || taps == 1 || d->in_channels / d->groups * taps < 96);
+}
+
+/* Pixel-vector GEMM: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
+ * Otherwise B[g][panel][k][NR], NR output channels per panel, k = (ci, tap) channels-first
+ * and (tap, ci) channels-last. Zero-padded to whole panels. */
 T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
-    const int64_t width = channels_last ? convx_kernels()->KT_NR : convx_kernels()->KT_MR;
+    const int64_t width = DNAME(pixel_vector_gemm)(d) ? convx_kernels()->KT_MR : convx_kernels()->KT_NR;
     const int64_t G = d->groups, cin_g = d->in_channels / G, cout_g = d->out_channels / G;
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], K = cin_g * taps;
     const int64_t panels = convx_ceil_div(cout_g, width);
@@ -363,14 +373,259 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
+/* The direct path (forward convolutions, either layout): output tiles of whole rows, or pieces
+ * of one long row, of one (n, od) plane. The micro-kernel reads each pixel's taps through a
+ * pointer per pixel plus a per-tap offset: straight from the input when every tap of the tile
+ * lands inside it, else from the band, a copy of just the input the tile reads with its padding
+ * resolved (about one input's worth, not a patch per tap). */
+
+/* One axis of the band. Band position b holds input coordinate start + (b / group) * dilation +
+ * b % group, and tap k of a pixel at position i reads position i + k * tap_step. Taps that
+ * overlap (dilation <= tile) share one span of `count` = `group` positions; taps further apart
+ * get a group each, so no position nobody reads is copied. */
+typedef struct {
+    int64_t group, tap_step, count;
+} DNAME(band_axis);
+
+static DNAME(band_axis) DNAME(plan_band_axis)(const convx_axis *a, int64_t tile) {
+    DNAME(band_axis) b;
+    const int64_t reach = (tile - 1) * a->stride + 1, span = reach + (a->kernel - 1) * a->dilation;
+    const int shared = span <= a->kernel * reach;
+    b.group = shared ? span : reach;
+    b.tap_step = shared ? a->dilation : reach;
+    b.count = shared ? span : a->kernel * reach;
+    return b;
+}
+
+typedef struct {
+    int64_t rows, cols, row_blocks, col_blocks; /* a tile: rows x cols output pixels */
+    DNAME(band_axis) band[3];                   /* channels-first [ci][D][H][W], channels-last [D][H][W][ci] */
+    int64_t band_count;
+} DNAME(direct_plan);
+
+/* Tiles of about `target` pixels, a multiple of the threads per plane when planes are few
+ * (no thread waits for the other's last tile). */
+static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_conv_desc *d, const convx_axis ax[3], int64_t target,
+                                                   int num_threads) {
+    DNAME(direct_plan) t;
+    const int64_t out1 = ax[1].out, out2 = ax[2].out;
+    t.col_blocks = out2 > target ? convx_ceil_div(out2, target) : 1;
+    t.row_blocks = out2 > target ? out1 : convx_ceil_div(out1, CONVX_MAX(1, target / out2));
+    if (d->batch * ax[0].out * d->groups < 4 * num_threads && t.row_blocks * t.col_blocks > 1) {
+        if (t.col_blocks > 1)
+            t.col_blocks = convx_ceil_div(t.col_blocks, num_threads) * num_threads;
+        else
+            t.row_blocks = CONVX_MIN(out1, convx_ceil_div(t.row_blocks, num_threads) * num_threads);
+    }
+    t.cols = convx_ceil_div(out2, t.col_blocks);
+    t.col_blocks = convx_ceil_div(out2, t.cols);
+    t.rows = convx_ceil_div(out1, t.row_blocks);
+    t.row_blocks = convx_ceil_div(out1, t.rows);
+    const int64_t tile[3] = {1, t.rows, t.cols};
+    t.band_count = d->in_channels / d->groups;
+    for (int i = 0; i < 3; i++) {
+        t.band[i] = DNAME(plan_band_axis)(&ax[i], tile[i]);
+        t.band_count *= t.band[i].count;
+    }
+    return t;
+}
+
+/* The largest tiles up to 256 pixels whose band fits in 1 MiB (per thread). */
+static DNAME(direct_plan) DNAME(plan_direct)(const convx_conv_desc *d, const convx_axis ax[3], int num_threads) {
+    int64_t target = 256;
+    DNAME(direct_plan) t = DNAME(plan_direct_tiles)(d, ax, target, num_threads);
+    while (t.band_count * (int64_t)sizeof(T) > (1 << 20) && target > 1) {
+        target /= 2;
+        t = DNAME(plan_direct_tiles)(d, ax, target, num_threads);
+    }
+    return t;
+}
+
+/* Is every tap of output rows [oh0, oh1) x columns [ow0, ow1) of plane od inside the input? */
+static int DNAME(tile_inside)(const convx_axis ax[3], int64_t od, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1) {
+    const int64_t lo[3] = {od, oh0, ow0}, hi[3] = {od + 1, oh1, ow1};
+    for (int i = 0; i < 3; i++) {
+        const convx_axis *a = &ax[i];
+        if (lo[i] * a->stride - a->pad < 0) return 0;
+        if ((hi[i] - 1) * a->stride + (a->kernel - 1) * a->dilation - a->pad >= a->in) return 0;
+    }
+    return 1;
+}
+
+/* Input coordinate of band position b on axis a for a tile starting at output o. */
+CONVX_INLINE int64_t DNAME(band_source)(const convx_axis *a, const DNAME(band_axis) *b, int64_t o, int64_t pos) {
+    return convx_resolve(o * a->stride - a->pad + (pos / b->group) * a->dilation + pos % b->group, a->in, a->mode);
+}
+
+/* Copies what the tile at plane od, rows from oh0, columns from ow0 reads into the band,
+ * padding resolved by each axis's mode. xg: batch n, group g's first channel. */
+static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], const DNAME(direct_plan) *t,
+                             const T *xg, int64_t od, int64_t oh0, int64_t ow0, T *band) {
+    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
+    const int64_t cin_g = d->in_channels / d->groups, C = d->in_channels;
+    const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
+    const DNAME(band_axis) *bd = &t->band[0], *bh = &t->band[1], *bw = &t->band[2];
+    const int64_t W = bw->count, HW = bh->count * W;
+    for (int64_t pd = 0; pd < bd->count; pd++)
+        for (int64_t ph = 0; ph < bh->count; ph++) {
+            const int64_t id = DNAME(band_source)(&ax[0], bd, od, pd);
+            const int64_t ih = id < 0 ? -1 : DNAME(band_source)(&ax[1], bh, oh0, ph);
+            const int64_t src_row = (id * in1 + ih) * in2; /* only used when ih >= 0 */
+            if (channels_last) {
+                T *dst = band + (pd * HW + ph * W) * cin_g;
+                for (int64_t pw = 0; pw < W; pw++, dst += cin_g) {
+                    const int64_t iw = ih < 0 ? -1 : DNAME(band_source)(&ax[2], bw, ow0, pw);
+                    if (iw < 0)
+                        memset(dst, 0, (size_t)cin_g * sizeof(T));
+                    else
+                        memcpy(dst, xg + (src_row + iw) * C, (size_t)cin_g * sizeof(T));
+                }
+                continue;
+            }
+            for (int64_t ci = 0; ci < cin_g; ci++) {
+                T *dst = band + ci * bd->count * HW + pd * HW + ph * W;
+                if (ih < 0) {
+                    memset(dst, 0, (size_t)W * sizeof(T));
+                    continue;
+                }
+                const T *row = xg + ci * Pin + src_row;
+                /* each group of columns: a straight copy where it lies inside the input */
+                for (int64_t g0 = 0; g0 < W; g0 += bw->group) {
+                    const int64_t first = ow0 * ax[2].stride - ax[2].pad + (g0 / bw->group) * ax[2].dilation;
+                    const int64_t len = CONVX_MIN(bw->group, W - g0);
+                    const int64_t lo = CONVX_MIN(len, CONVX_MAX(0, -first)), hi = CONVX_MAX(lo, CONVX_MIN(len, in2 - first));
+                    for (int64_t c = 0; c < lo; c++) {
+                        const int64_t iw = convx_resolve(first + c, in2, ax[2].mode);
+                        dst[g0 + c] = iw < 0 ? (T)0 : row[iw];
+                    }
+                    memcpy(dst + g0 + lo, row + first + lo, (size_t)(hi - lo) * sizeof(T));
+                    for (int64_t c = hi; c < len; c++) {
+                        const int64_t iw = convx_resolve(first + c, in2, ax[2].mode);
+                        dst[g0 + c] = iw < 0 ? (T)0 : row[iw];
+                    }
+                }
+            }
+        }
+}
+
+/* Offsets of each k from a pixel's first tap, k ordered as dense_pack orders it: in the input
+ * itself (`t` NULL) or in the band. */
+static void DNAME(direct_offsets)(const convx_conv_desc *d, const convx_axis ax[3], const DNAME(direct_plan) *t,
+                                  int64_t *off) {
+    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
+    const int64_t cin_g = d->in_channels / d->groups, k1 = ax[1].kernel, k2 = ax[2].kernel;
+    const int64_t taps = ax[0].kernel * k1 * k2;
+    /* element steps between channels and between taps along D, H, W */
+    int64_t s_ci, s_d, s_h, s_w;
+    if (!t) {
+        const int64_t unit = channels_last ? d->in_channels : 1, plane = ax[1].in * ax[2].in;
+        s_ci = channels_last ? 1 : ax[0].in * plane;
+        s_d = ax[0].dilation * plane * unit;
+        s_h = ax[1].dilation * ax[2].in * unit;
+        s_w = ax[2].dilation * unit;
+    } else {
+        const int64_t unit = channels_last ? cin_g : 1, W = t->band[2].count, HW = t->band[1].count * W;
+        s_ci = channels_last ? 1 : t->band[0].count * HW;
+        s_d = t->band[0].tap_step * HW * unit;
+        s_h = t->band[1].tap_step * W * unit;
+        s_w = t->band[2].tap_step * unit;
+    }
+    for (int64_t ci = 0; ci < cin_g; ci++)
+        for (int64_t tap = 0; tap < taps; tap++) {
+            const int64_t k = channels_last ? tap * cin_g + ci : ci * taps + tap;
+            off[k] = ci * s_ci + (tap / (k1 * k2)) * s_d + ((tap / k2) % k1) * s_h + (tap % k2) * s_w;
+        }
+}
+
+static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_axis ax[3], const T *w,
+                                        const T *bias, const T *x, T *y, int num_threads) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
+    const int64_t N = d->batch, G = d->groups, Cin = d->in_channels, Cout = d->out_channels;
+    const int64_t cin_g = Cin / G, cout_g = Cout / G;
+    const int64_t K = cin_g * ax[0].kernel * ax[1].kernel * ax[2].kernel;
+    const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
+    const int64_t Pin = ax[0].in * ax[1].in * ax[2].in;
+    const int64_t panels = convx_ceil_div(cout_g, nr);
+    /* K in chunks whose weight panel stays in L2 (one chunk unless K is very large) */
+    const int64_t kc_max = convx_ceil_div(CONVX_MAX(K, 1), convx_ceil_div(CONVX_MAX(K, 1) * nr * (int64_t)sizeof(T), 256 * 1024));
+    const DNAME(direct_plan) plan = DNAME(plan_direct)(d, ax, num_threads);
+    const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks,
+                                                 1, panels, num_threads);
+    const int64_t tile_max = plan.rows * plan.cols;
+    int failed = 0;
+
+    int64_t *off_x = (int64_t *)convx_alloc((size_t)(2 * K + 1) * sizeof(int64_t)), *off_band = off_x + K;
+    if (!off_x) return CONVX_ERR_NO_MEMORY;
+    DNAME(direct_offsets)(d, ax, NULL, off_x);
+    DNAME(direct_offsets)(d, ax, &plan, off_band);
+
+#pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
+    {
+        /* Per thread: the pixel pointers of a tile (padded to whole MR blocks), then the band. */
+        const T **pix = (const T **)convx_thread_scratch(
+            (size_t)(tile_max + mr) * sizeof(T *) + (size_t)plan.band_count * sizeof(T), &failed);
+        T *band = pix ? (T *)(pix + tile_max + mr) : NULL;
+#pragma omp for schedule(dynamic)
+        for (int64_t index = 0; index < tasks.count; index++) {
+            if (!pix) continue;
+            const DNAME(task) job = DNAME(task_at)(&tasks, index, tasks.ptiles);
+            const int64_t n = job.n, g = job.g, tile = job.p0;
+            const int64_t cb = tile % plan.col_blocks, rb = (tile / plan.col_blocks) % plan.row_blocks;
+            const int64_t od = tile / (plan.col_blocks * plan.row_blocks);
+            const int64_t oh0 = rb * plan.rows, oh1 = CONVX_MIN(out1, oh0 + plan.rows);
+            const int64_t ow0 = cb * plan.cols, ow1 = CONVX_MIN(out2, ow0 + plan.cols);
+            const int64_t np = (oh1 - oh0) * (ow1 - ow0);
+            const T *xg = x + (channels_last ? n * Pin * Cin + g * cin_g : (n * Cin + g * cin_g) * Pin);
+            const int inside = DNAME(tile_inside)(ax, od, oh0, oh1, ow0, ow1);
+            const int64_t *off = inside ? off_x : off_band;
+            /* pixel (oh, ow)'s first tap */
+            const int64_t unit = channels_last ? (inside ? Cin : cin_g) : 1;
+            for (int64_t oh = oh0, q = 0; oh < oh1; oh++)
+                for (int64_t ow = ow0; ow < ow1; ow++, q++) {
+                    if (inside)
+                        pix[q] = xg + (((od * ax[0].stride - ax[0].pad) * ax[1].in + oh * ax[1].stride - ax[1].pad) * ax[2].in +
+                                       ow * ax[2].stride - ax[2].pad) * unit;
+                    else
+                        pix[q] = band + ((oh - oh0) * ax[1].stride * plan.band[2].count + (ow - ow0) * ax[2].stride) * unit;
+                }
+            for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
+            if (!inside) DNAME(fill_band)(d, ax, &plan, xg, od, oh0, ow0, band);
+            for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) { /* K = 0: the bias alone */
+                const int64_t kc = CONVX_MIN(kc_max, K - k0);
+                for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
+                    const int64_t co0 = panel * nr, cols = CONVX_MIN(nr, cout_g - co0);
+                    const T *wp = w + ((g * panels + panel) * K + k0) * nr;
+                    const T *bp = bias && k0 == 0 ? bias + g * cout_g + co0 : NULL;
+                    for (int64_t q0 = 0; q0 < np; q0 += mr) {
+                        /* tile pixel q0's output pixel: a tile is whole rows (so a block may run
+                         * on into the next row, contiguous in the output) or part of one row */
+                        const int64_t width = ow1 - ow0, oh = oh0 + q0 / width, ow = ow0 + q0 % width;
+                        const int64_t p = (od * out1 + oh) * out2 + ow, m = CONVX_MIN(mr, np - q0);
+                        T *c = channels_last ? y + (n * P + p) * Cout + g * cout_g + co0
+                                             : y + (n * Cout + g * cout_g + co0) * P + p;
+                        kt->KT_GEMM_DIRECT(kc, pix + q0, off + k0, wp, c, channels_last ? Cout : 1,
+                                           channels_last ? 1 : P, m, cols, k0 > 0, bp);
+                    }
+                }
+            }
+        }
+        convx_free((void *)pix);
+    }
+    convx_free(off_x);
+    return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
 /* Runs with weights packed by dense_pack for the same descriptor. */
 convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *packed, const T *bias, const T *x, T *y,
                               int num_threads) {
     convx_axis ax[3];
     convx_axes_from_desc(d, ax);
     if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
-    return d->layout == CONVX_CHANNELS_FIRST ? DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads)
-                                             : DNAME(dense_channels_last)(d, ax, packed, bias, x, y, num_threads);
+    if (DNAME(pixel_vector_gemm)(d)) return DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads);
+    if (!d->transposed) return DNAME(dense_direct)(d, ax, packed, bias, x, y, num_threads);
+    return DNAME(dense_channels_last)(d, ax, packed, bias, x, y, num_threads);
 }
 
 #undef DNAME

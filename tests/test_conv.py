@@ -530,6 +530,28 @@ def test_more_than_2_to_31_elements():
     assert yt.sum(dtype=np.float64) == 3.0
 
 
+@pytest.mark.parametrize("cin, cout, size, stride, dilation, padding_mode", [
+    (520, 5, (9, 11), 1, 1, "zeros"),      # K = 4680: the reduction in two chunks
+    (1100, 4, (16, 16), 1, 1, "zeros"),    # a whole-plane band would pass 1 MiB: smaller tiles
+    (6, 5, (20, 20), 1, 15, "reflect"),    # taps further apart than a tile: a band group per tap
+    (6, 5, (20, 23), 2, (15, 1), "circular"),
+    (7, 9, (3, 600), 2, 1, "replicate"),   # rows longer than a tile: tiles are pieces of a row
+    (7, 9, (4, 700), 1, (1, 300), "zeros"),
+    (20, 17, (30, 30), 1, 1, "zeros"),     # tiles inside the input (read in place) and on its border
+])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_direct_tiles_and_bands(rng, cin, cout, size, stride, dilation, padding_mode, layout):
+    """The direct path: tiles read in place or from a band (shared rows, a group per tap, pieces
+    of long rows, every padding mode), bands that force smaller tiles and K in chunks; exact on
+    both thread counts."""
+    x = make(rng, (1, cin, *size), np.float32, integer=True)
+    w = make(rng, (cout, cin, 3, 3), np.float32, integer=True)
+    b = make(rng, (cout,), np.float32, integer=True)
+    for threads in (1, 2):
+        check_conv(x, w, b, stride=stride, padding="same", dilation=dilation, padding_mode=padding_mode,
+                   layout=layout, exact=True, num_threads=threads)
+
+
 @pytest.mark.parametrize("cin, cout, k, groups, stride, dilation", [
     (70, 9, 3, 1, 1, 1),    # K = 630: two chunks, the second starting mid-way through a tap's channels
     (100, 20, 3, 2, 2, 2),  # grouped, K = 450 per group

@@ -14,6 +14,15 @@
 typedef void(*convx_gemm_f32_fn) CONVX_GEMM_SIGNATURE(float);
 typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 
+/* Direct convolution tile (see kernels.template.c): C[r, j] (= or +=) sum_p pix[r][off[p]] *
+ * w[p*NR + j] for pixel r < mr, channel j < nr; w an NR-channel packed weight panel; without
+ * accumulate, C starts from bias[j] (or 0). */
+#define CONVX_GEMM_DIRECT_SIGNATURE(T)                                                                        \
+    (int64_t k, const T *const *pix, const int64_t *off, const T *w, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, \
+     int64_t nr, int accumulate, const T *bias)
+typedef void(*convx_gemm_direct_f32_fn) CONVX_GEMM_DIRECT_SIGNATURE(float);
+typedef void(*convx_gemm_direct_f64_fn) CONVX_GEMM_DIRECT_SIGNATURE(double);
+
 /* Depthwise along rows (channels-first): for r < nrows, j < n,
  * out[r*out_step + j] = init + sum_t w[t] * rows[t][r*row_step + j]; each row readable
  * CONVX_DW_ROW_SLACK elements past n. */
@@ -43,6 +52,8 @@ typedef struct {
     int mr_f32, nr_f32, mr_f64, nr_f64; /* micro-tile of gemm_* */
     convx_gemm_f32_fn gemm_f32;
     convx_gemm_f64_fn gemm_f64;
+    convx_gemm_direct_f32_fn gemm_direct_f32;
+    convx_gemm_direct_f64_fn gemm_direct_f64;
     convx_dw_rows_f32_fn dw_rows_f32;
     convx_dw_rows_f64_fn dw_rows_f64;
     convx_dw3x3_f32_fn dw3x3_f32;

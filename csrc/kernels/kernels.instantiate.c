@@ -25,7 +25,7 @@
 #define KERNEL(name, sfx) CONVX_CAT(CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, ISA)), CONVX_CAT(_, sfx))
 
 const convx_kernel_table CONVX_CAT(convx_kernels_, ISA) = {
-    ISA_NAME,           MR_F32, NR_F32, MR_F64, NR_F64, KERNEL(gemm, f32), KERNEL(gemm, f64), KERNEL(dw_rows, f32),
+    ISA_NAME,           MR_F32, NR_F32, MR_F64, NR_F64, KERNEL(gemm, f32), KERNEL(gemm, f64), KERNEL(gemm_direct, f32), KERNEL(gemm_direct, f64), KERNEL(dw_rows, f32),
     KERNEL(dw_rows, f64), KERNEL(dw3x3_rows, f32), KERNEL(dw3x3_rows, f64), KERNEL(dw_channels, f32), KERNEL(dw_channels, f64),
 };
 

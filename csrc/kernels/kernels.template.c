@@ -63,6 +63,65 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
     }
 }
 
+/* Direct convolution tile: C[r, j] (= or +=) sum_p pix[r][off[p]] * w[p*NR + j] for pixels
+ * r < mr, channels j < nr, C[r, j] at c[r*rs_c + j*cs_c]. pix[r] is where pixel r's taps
+ * start in the input (or a padded copy of it) and off[p] where tap p sits from there, so
+ * stride, dilation and layout are all in the addresses: the input is never packed. w: one
+ * packed NR-channel weight panel; without accumulate, C starts from bias[j] (0 if NULL). All
+ * MR pixel pointers must be readable (unused ones may repeat pixel 0). */
+static void KNAME(gemm_direct)(int64_t k, const T *const *CONVX_RESTRICT pix, const int64_t *CONVX_RESTRICT off,
+                               const T *CONVX_RESTRICT w, T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
+                               int64_t mr, int64_t nr, int accumulate, const T *CONVX_RESTRICT bias) {
+    const T *src[MR];
+    for (int r = 0; r < MR; r++) src[r] = pix[r];
+#if defined(__GNUC__)
+    enum { NV = NR * (int)sizeof(T) / VBYTES, VL = VBYTES / (int)sizeof(T) };
+    KNAME(vec) acc[MR][NV];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(vec)){0};
+    for (int64_t p = 0; p < k; p++) {
+        const KNAME(vec) *wp = (const KNAME(vec) *)(w + p * NR);
+        const int64_t o = off[p];
+        KNAME(vec) wv[NV];
+        for (int v = 0; v < NV; v++) wv[v] = wp[v];
+        for (int r = 0; r < MR; r++) {
+            const T xr = src[r][o];
+            for (int v = 0; v < NV; v++) acc[r][v] += xr * wv[v];
+        }
+    }
+    if (cs_c == 1 && nr == NR) { /* whole rows of contiguous channels: store vectors */
+        for (int64_t r = 0; r < mr; r++) {
+            KNAME(vec) *row = (KNAME(vec) *)(c + r * rs_c);
+            for (int v = 0; v < NV; v++) {
+                const KNAME(vec) start = accumulate ? row[v]
+                                         : bias     ? *(const KNAME(vec) *)(bias + v * VL)
+                                                    : (KNAME(vec)){0};
+                row[v] = start + acc[r][v];
+            }
+        }
+        return;
+    }
+    T tile[MR][NR];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) *(KNAME(vec) *)&tile[r][v * VL] = acc[r][v];
+#else
+    T tile[MR][NR];
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < NR; j++) tile[r][j] = 0;
+    for (int64_t p = 0; p < k; p++)
+        for (int r = 0; r < MR; r++) {
+            const T xr = src[r][off[p]];
+            for (int j = 0; j < NR; j++) tile[r][j] += xr * w[p * NR + j];
+        }
+#endif
+    /* channel-major output (channels-first): each channel's pixels are contiguous */
+    for (int64_t j = 0; j < nr; j++) {
+        T *col = c + j * cs_c;
+        const T start = bias ? bias[j] : (T)0;
+        for (int64_t r = 0; r < mr; r++) col[r * rs_c] = (accumulate ? col[r * rs_c] : start) + tile[r][j];
+    }
+}
+
 /* Depthwise, channels-first: for each of nrows output rows r,
  * out[r*out_step + j] = init + sum_t w[t] * rows[t][r*row_step + j] for j < n. rows[t] is where
  * tap t's input starts for row 0 (any kernel, dilation, stride phase or padding row works) and
