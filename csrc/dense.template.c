@@ -28,11 +28,13 @@ static int DNAME(pixel_vector_gemm)(const convx_conv_desc *d) {
 }
 
 /* Pixel-vector GEMM: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
- * Otherwise B[g][panel][k][NR], NR output channels per panel, k = (ci, tap) channels-first
- * and (tap, ci) channels-last. Zero-padded to whole panels. */
+ * Otherwise B[g][panel][k][NR], NR output channels per panel, k = (tap, ci) (a tap's channels
+ * together, so the direct path can skip a tap that reads only padding). Zero-padded to whole
+ * panels. */
 T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
-    const int64_t width = DNAME(pixel_vector_gemm)(d) ? convx_kernels()->KT_MR : convx_kernels()->KT_NR;
+    const int tap_major = !DNAME(pixel_vector_gemm)(d);
+    const int64_t width = tap_major ? convx_kernels()->KT_NR : convx_kernels()->KT_MR;
     const int64_t G = d->groups, cin_g = d->in_channels / G, cout_g = d->out_channels / G;
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], K = cin_g * taps;
     const int64_t panels = convx_ceil_div(cout_g, width);
@@ -54,8 +56,8 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
                 int64_t r = 0;
                 for (; r < rows; r++) dst[r] = s[r * stride_co];
                 for (; r < width; r++) dst[r] = 0;
-                if (channels_last ? ++ci == cin_g : ++t == taps) { /* next k: ci fastest, or t fastest */
-                    if (channels_last) ci = 0, t++;
+                if (tap_major ? ++ci == cin_g : ++t == taps) { /* next k: ci fastest, or t fastest */
+                    if (tap_major) ci = 0, t++;
                     else t = 0, ci++;
                 }
             }
@@ -508,8 +510,8 @@ static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], c
         }
 }
 
-/* Offsets of each k from a pixel's first tap, k ordered as dense_pack orders it: in the input
- * itself (`t` NULL) or in the band. */
+/* Offsets of each k = (tap, ci) from a pixel's first tap, in the input itself (`t` NULL) or in
+ * the band. */
 static void DNAME(direct_offsets)(const convx_conv_desc *d, const convx_axis ax[3], const DNAME(direct_plan) *t,
                                   int64_t *off) {
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
@@ -532,9 +534,47 @@ static void DNAME(direct_offsets)(const convx_conv_desc *d, const convx_axis ax[
     }
     for (int64_t ci = 0; ci < cin_g; ci++)
         for (int64_t tap = 0; tap < taps; tap++) {
-            const int64_t k = channels_last ? tap * cin_g + ci : ci * taps + tap;
+            const int64_t k = tap * cin_g + ci;
             off[k] = ci * s_ci + (tap / (k1 * k2)) * s_d + ((tap / k2) % k1) * s_h + (tap % k2) * s_w;
         }
+}
+
+/* Taps [lo, hi) of axis a that read inside the input for some output in [o_min, o_max]: a
+ * tap's input index falls as the output grows, so the first output bounds hi, the last lo. */
+CONVX_INLINE void DNAME(taps_inside)(const convx_axis *a, int64_t o_min, int64_t o_max, int64_t *lo, int64_t *hi) {
+    *lo = CONVX_MAX(0, convx_ceil_div(CONVX_MAX(a->pad - o_max * a->stride, 0), a->dilation));
+    *hi = CONVX_MIN(a->kernel, convx_floor_div(a->in - 1 + a->pad - o_min * a->stride, a->dilation) + 1);
+}
+
+/* The k ranges (of chunk [k0, k1)) that a block of pixels q0..q0+m-1 of a tile needs: with
+ * zero padding, taps that read padding for every pixel of the block, per axis, are skipped (a
+ * dilated convolution's border blocks lose whole rows and columns of taps). Returns the range
+ * count. */
+static int64_t DNAME(block_segments)(const convx_conv_desc *d, const convx_axis ax[3], int64_t od, int64_t oh0,
+                                     int64_t ow0, int64_t width, int64_t q0, int64_t m, int64_t k0, int64_t k1,
+                                     int inside, int64_t *seg) {
+    const int64_t cin_g = d->in_channels / d->groups, kh_n = ax[1].kernel, kw_n = ax[2].kernel;
+    int64_t lo[3] = {0, 0, 0}, hi[3] = {ax[0].kernel, kh_n, kw_n};
+    if (!inside && d->padding_mode == CONVX_PAD_ZEROS) {
+        const int64_t first = q0, last = q0 + m - 1;
+        const int64_t wraps = first / width != last / width; /* the block runs on into the next row */
+        DNAME(taps_inside)(&ax[0], od, od, &lo[0], &hi[0]);
+        DNAME(taps_inside)(&ax[1], oh0 + first / width, oh0 + last / width, &lo[1], &hi[1]);
+        DNAME(taps_inside)(&ax[2], wraps ? ow0 : ow0 + first % width, wraps ? ow0 + width - 1 : ow0 + last % width,
+                           &lo[2], &hi[2]);
+    }
+    int64_t count = 0;
+    for (int64_t kd = lo[0]; kd < hi[0]; kd++)
+        for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
+            const int64_t t = (kd * kh_n + kh) * kw_n;
+            const int64_t b = CONVX_MAX(k0, (t + lo[2]) * cin_g), e = CONVX_MIN(k1, (t + hi[2]) * cin_g);
+            if (b >= e) continue;
+            if (count > 0 && seg[2 * count - 1] == b)
+                seg[2 * count - 1] = e; /* runs on from the previous range */
+            else
+                seg[2 * count] = b, seg[2 * count + 1] = e, count++;
+        }
+    return count;
 }
 
 static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_axis ax[3], const T *w,
@@ -553,7 +593,9 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     const DNAME(direct_plan) plan = DNAME(plan_direct)(d, ax, num_threads);
     const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks,
                                                  1, panels, num_threads);
-    const int64_t tile_max = plan.rows * plan.cols;
+    const int64_t tile_max = plan.rows * plan.cols, blocks_max = convx_ceil_div(tile_max, mr);
+    /* per block: a range count, then up to one range per (kd, kh) */
+    const int64_t seg_stride = 1 + 2 * ax[0].kernel * ax[1].kernel;
     int failed = 0;
 
     int64_t *off_x = (int64_t *)convx_alloc((size_t)(2 * K + 1) * sizeof(int64_t)), *off_band = off_x + K;
@@ -563,13 +605,17 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
     {
-        /* Per thread: the pixel pointers of a tile (padded to whole MR blocks), then the band. */
-        const T **pix = (const T **)convx_thread_scratch(
-            (size_t)(tile_max + mr) * sizeof(T *) + (size_t)plan.band_count * sizeof(T), &failed);
+        /* Per thread: the k ranges of each pixel block of a tile, the pixel pointers (padded to
+         * whole MR blocks), then the band. */
+        int64_t *segs = (int64_t *)convx_thread_scratch((size_t)(blocks_max * seg_stride) * sizeof(int64_t) +
+                                                            (size_t)(tile_max + mr) * sizeof(T *) +
+                                                            (size_t)plan.band_count * sizeof(T),
+                                                        &failed);
+        const T **pix = segs ? (const T **)(segs + blocks_max * seg_stride) : NULL;
         T *band = pix ? (T *)(pix + tile_max + mr) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t index = 0; index < tasks.count; index++) {
-            if (!pix) continue;
+            if (!band) continue;
             const DNAME(task) job = DNAME(task_at)(&tasks, index, tasks.ptiles);
             const int64_t n = job.n, g = job.g, tile = job.p0;
             const int64_t cb = tile % plan.col_blocks, rb = (tile / plan.col_blocks) % plan.row_blocks;
@@ -592,26 +638,33 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
                 }
             for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
             if (!inside) DNAME(fill_band)(d, ax, &plan, xg, od, oh0, ow0, band);
+            const int64_t width = ow1 - ow0;
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) { /* K = 0: the bias alone */
-                const int64_t kc = CONVX_MIN(kc_max, K - k0);
+                const int64_t k1 = CONVX_MIN(K, k0 + kc_max);
+                for (int64_t q0 = 0; q0 < np; q0 += mr) {
+                    int64_t *seg = segs + (q0 / mr) * seg_stride;
+                    seg[0] = DNAME(block_segments)(d, ax, od, oh0, ow0, width, q0, CONVX_MIN(mr, np - q0), k0, k1,
+                                                   inside, seg + 1);
+                }
                 for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
                     const int64_t co0 = panel * nr, cols = CONVX_MIN(nr, cout_g - co0);
-                    const T *wp = w + ((g * panels + panel) * K + k0) * nr;
+                    const T *wp = w + (g * panels + panel) * K * nr;
                     const T *bp = bias && k0 == 0 ? bias + g * cout_g + co0 : NULL;
                     for (int64_t q0 = 0; q0 < np; q0 += mr) {
                         /* tile pixel q0's output pixel: a tile is whole rows (so a block may run
                          * on into the next row, contiguous in the output) or part of one row */
-                        const int64_t width = ow1 - ow0, oh = oh0 + q0 / width, ow = ow0 + q0 % width;
+                        const int64_t oh = oh0 + q0 / width, ow = ow0 + q0 % width;
                         const int64_t p = (od * out1 + oh) * out2 + ow, m = CONVX_MIN(mr, np - q0);
+                        const int64_t *seg = segs + (q0 / mr) * seg_stride;
                         T *c = channels_last ? y + (n * P + p) * Cout + g * cout_g + co0
                                              : y + (n * Cout + g * cout_g + co0) * P + p;
-                        kt->KT_GEMM_DIRECT(kc, pix + q0, off + k0, wp, c, channels_last ? Cout : 1,
+                        kt->KT_GEMM_DIRECT(seg[0], seg + 1, pix + q0, off, wp, c, channels_last ? Cout : 1,
                                            channels_last ? 1 : P, m, cols, k0 > 0, bp);
                     }
                 }
             }
         }
-        convx_free((void *)pix);
+        convx_free(segs);
     }
     convx_free(off_x);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from convx._benchmark import Case, Layer, _convx_layer, _numpy_layer, _stack
+from convx._benchmark import Case, Layer, _numpy_layer, _stack
 
 
 class Unavailable(Exception):
@@ -31,12 +31,36 @@ def _groups(case: Case, channels: int) -> int:
 
 
 # --------------------------------------------------------------------------------------
-# convx and NumPy (convx._benchmark's code)
+# convx (layer objects) and NumPy (convx._benchmark's code)
 # --------------------------------------------------------------------------------------
 
 
+def convx_layer_object(case: Case, layer: Layer):
+    """The case's layer as a convx layer object: weights packed once, when it is built, as ONNX
+    Runtime packs them when its session is created (torch's functional calls pack per call)."""
+    import convx
+
+    nd, w = case.ndim, layer.weights
+    geometry = dict(stride=layer.stride, padding=case.padding, dilation=layer.dilation)
+    if case.family == "conv":
+        return getattr(convx, f"Conv{nd}d")(w[0], None, groups=case.groups, **geometry)
+    if case.family == "depthwise":
+        return getattr(convx, f"DepthwiseConv{nd}d")(w[0], None, **geometry)
+    if case.family == "separable":
+        return getattr(convx, f"SeparableConv{nd}d")(w[0], w[1], None, **geometry)
+    return convx.PointwiseConv(w[0])
+
+
 def convx_runner(case: Case, x: np.ndarray, layers: Sequence[Layer], threads: int) -> Runner:
-    return lambda: _stack(lambda h, layer: _convx_layer(case, h, layer, threads), x, layers)
+    objects = [convx_layer_object(case, layer) for layer in layers]
+
+    def run() -> np.ndarray:
+        h = x
+        for obj in objects:
+            h = obj(h, num_threads=threads)
+        return h
+
+    return run
 
 
 def numpy_runner(case: Case, x: np.ndarray, layers: Sequence[Layer], method: str) -> Runner:

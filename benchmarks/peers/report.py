@@ -195,8 +195,9 @@ measurement and the design-note figure:
   ONNX Runtime: CPU execution provider, a graph of one Conv node per layer (a stack is one graph; separable
   is a 2-node graph: depthwise Conv with group=C, then a 1x1 Conv) with explicit `pads`,
   `intra_op_num_threads=n`, `inter_op_num_threads=1`, all graph optimisations. ONNX Runtime has no float64
-  Conv on the CPU provider, so its float64 columns say n/a. convx: the public functions with
-  `num_threads=n`. Every side takes a C-contiguous NCHW NumPy array and returns a NumPy array.
+  Conv on the CPU provider, so its float64 columns say n/a. convx: the layer objects (`convx.Conv2d`,
+  `convx.SeparableConv2d`, ...) called with `num_threads=n`: weights packed once when the layer is built, as
+  ONNX Runtime packs them when its session is created (torch's functional calls reorder them on every call). Every side takes a C-contiguous NCHW NumPy array and returns a NumPy array.
 - **Timing.** `--repeat` interleaved rounds (the starting side rotates); in each, every side gets a pause,
   an untimed warm-up call and a timed call, with the garbage collector off (convx._benchmark's
   `_best_times`). The table shows the **{stat}** time. The pause (0.15 s with 2 threads) lets the previous

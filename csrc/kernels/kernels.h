@@ -15,10 +15,10 @@ typedef void(*convx_gemm_f32_fn) CONVX_GEMM_SIGNATURE(float);
 typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 
 /* Direct convolution tile (see kernels.template.c): C[r, j] (= or +=) sum_p pix[r][off[p]] *
- * w[p*NR + j] for pixel r < mr, channel j < nr; w an NR-channel packed weight panel; without
- * accumulate, C starts from bias[j] (or 0). */
+ * w[p*NR + j] for pixel r < mr, channel j < nr, p over nseg ranges seg[2i] <= p < seg[2i+1];
+ * w an NR-channel packed weight panel; without accumulate, C starts from bias[j] (or 0). */
 #define CONVX_GEMM_DIRECT_SIGNATURE(T)                                                                        \
-    (int64_t k, const T *const *pix, const int64_t *off, const T *w, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, \
+    (int64_t nseg, const int64_t *seg, const T *const *pix, const int64_t *off, const T *w, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, \
      int64_t nr, int accumulate, const T *bias)
 typedef void(*convx_gemm_direct_f32_fn) CONVX_GEMM_DIRECT_SIGNATURE(float);
 typedef void(*convx_gemm_direct_f64_fn) CONVX_GEMM_DIRECT_SIGNATURE(double);

@@ -64,12 +64,14 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
 }
 
 /* Direct convolution tile: C[r, j] (= or +=) sum_p pix[r][off[p]] * w[p*NR + j] for pixels
- * r < mr, channels j < nr, C[r, j] at c[r*rs_c + j*cs_c]. pix[r] is where pixel r's taps
+ * r < mr, channels j < nr, C[r, j] at c[r*rs_c + j*cs_c], p over the nseg ranges
+ * [seg[2i], seg[2i+1]) (the taps that do not read padding). pix[r] is where pixel r's taps
  * start in the input (or a padded copy of it) and off[p] where tap p sits from there, so
  * stride, dilation and layout are all in the addresses: the input is never packed. w: one
  * packed NR-channel weight panel; without accumulate, C starts from bias[j] (0 if NULL). All
  * MR pixel pointers must be readable (unused ones may repeat pixel 0). */
-static void KNAME(gemm_direct)(int64_t k, const T *const *CONVX_RESTRICT pix, const int64_t *CONVX_RESTRICT off,
+static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, const T *const *CONVX_RESTRICT pix,
+                               const int64_t *CONVX_RESTRICT off,
                                const T *CONVX_RESTRICT w, T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
                                int64_t mr, int64_t nr, int accumulate, const T *CONVX_RESTRICT bias) {
     const T *src[MR];
@@ -79,16 +81,17 @@ static void KNAME(gemm_direct)(int64_t k, const T *const *CONVX_RESTRICT pix, co
     KNAME(vec) acc[MR][NV];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(vec)){0};
-    for (int64_t p = 0; p < k; p++) {
-        const KNAME(vec) *wp = (const KNAME(vec) *)(w + p * NR);
-        const int64_t o = off[p];
-        KNAME(vec) wv[NV];
-        for (int v = 0; v < NV; v++) wv[v] = wp[v];
-        for (int r = 0; r < MR; r++) {
-            const T xr = src[r][o];
-            for (int v = 0; v < NV; v++) acc[r][v] += xr * wv[v];
+    for (int64_t i = 0; i < nseg; i++)
+        for (int64_t p = seg[2 * i]; p < seg[2 * i + 1]; p++) {
+            const KNAME(vec) *wp = (const KNAME(vec) *)(w + p * NR);
+            const int64_t o = off[p];
+            KNAME(vec) wv[NV];
+            for (int v = 0; v < NV; v++) wv[v] = wp[v];
+            for (int r = 0; r < MR; r++) {
+                const T xr = src[r][o];
+                for (int v = 0; v < NV; v++) acc[r][v] += xr * wv[v];
+            }
         }
-    }
     if (cs_c == 1 && nr == NR) { /* whole rows of contiguous channels: store vectors */
         for (int64_t r = 0; r < mr; r++) {
             KNAME(vec) *row = (KNAME(vec) *)(c + r * rs_c);
@@ -108,11 +111,12 @@ static void KNAME(gemm_direct)(int64_t k, const T *const *CONVX_RESTRICT pix, co
     T tile[MR][NR];
     for (int r = 0; r < MR; r++)
         for (int j = 0; j < NR; j++) tile[r][j] = 0;
-    for (int64_t p = 0; p < k; p++)
-        for (int r = 0; r < MR; r++) {
-            const T xr = src[r][off[p]];
-            for (int j = 0; j < NR; j++) tile[r][j] += xr * w[p * NR + j];
-        }
+    for (int64_t i = 0; i < nseg; i++)
+        for (int64_t p = seg[2 * i]; p < seg[2 * i + 1]; p++)
+            for (int r = 0; r < MR; r++) {
+                const T xr = src[r][off[p]];
+                for (int j = 0; j < NR; j++) tile[r][j] += xr * w[p * NR + j];
+            }
 #endif
     /* channel-major output (channels-first): each channel's pixels are contiguous */
     for (int64_t j = 0; j < nr; j++) {
