@@ -17,22 +17,34 @@ CONVX_INLINE int64_t DNAME(k_chunk)(int64_t K) {
     return convx_ceil_div(CONVX_MAX(K, 1), chunks);
 }
 
-/* Which micro-kernel runs a problem. Channels-first transposed, 1x1 and short-K (few input
- * channels x taps) convolutions run the pixel-vector GEMM (pixels along the vectors, stored as
- * contiguous output rows; 1x1 reads the input in place): the direct kernel's channel-major
- * store would cost too much against so few FMAs per tile. Every other forward convolution runs
- * direct; channels-last transposed packs pixel panels for the same NR-channel kernel shape. */
+/* Which micro-kernel runs a problem. Channels-first, the direct kernel stores each tile
+ * channel-major (a scalar per value) and the pixel-vector GEMM (pixels along the vectors,
+ * stored as whole rows; 1x1 reads the input in place) packs each input tile once for all the
+ * output channels: the first costs per K, the second per output channel. So channels-first
+ * runs direct only when the reduction K is long against the output channels (K >= 4 C_out per
+ * group: 3x3 layers) and those fill at least half of the direct kernel's NR channel lanes;
+ * never for 1x1 or transposed. Channels-last runs every forward convolution direct; its
+ * transposed one packs pixel panels for the same kernel shape. */
 static int DNAME(pixel_vector_gemm)(const convx_conv_desc *d) {
-    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2];
-    return d->layout == CONVX_CHANNELS_FIRST && (d->transposed || taps == 1 || d->in_channels / d->groups * taps < 96);
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], G = d->groups;
+    const int64_t cin_g = d->in_channels / G, cout_g = d->out_channels / G;
+    return d->layout == CONVX_CHANNELS_FIRST && (d->transposed || taps == 1 || cin_g * taps < 4 * cout_g ||
+                                                 2 * cout_g < convx_kernels()->KT_NR);
+}
+
+/* Elements of the packed panels (dense_pack stores one flag after them). */
+static int64_t DNAME(dense_packed_count)(const convx_conv_desc *d) {
+    const int64_t width = DNAME(pixel_vector_gemm)(d) ? convx_kernels()->KT_MR : convx_kernels()->KT_NR;
+    const int64_t G = d->groups, K = d->in_channels / G * d->kernel[0] * d->kernel[1] * d->kernel[2];
+    return G * convx_ceil_div(d->out_channels / G, width) * K * width;
 }
 
 /* Pixel-vector GEMM: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
  * Otherwise B[g][panel][k][NR], NR output channels per panel, k = (tap, ci) (a tap's channels
  * together, so the direct path can skip a tap that reads only padding). Zero-padded to whole
- * panels. */
+ * panels, then one flag: 1 when every weight is finite. Only then may a tap reading zero
+ * padding be skipped: 0 * Inf and 0 * NaN are NaN. */
 T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
-    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
     const int tap_major = !DNAME(pixel_vector_gemm)(d);
     const int64_t width = tap_major ? convx_kernels()->KT_NR : convx_kernels()->KT_MR;
     const int64_t G = d->groups, cin_g = d->in_channels / G, cout_g = d->out_channels / G;
@@ -41,8 +53,8 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
     /* Where w[g, co, ci, t] sits: forward (C_out, C_in/G, taps), transposed (C_in, C_out/G, taps). */
     const int64_t stride_co = d->transposed ? taps : cin_g * taps, stride_ci = d->transposed ? cout_g * taps : taps;
     const int64_t stride_g = cout_g * cin_g * taps;
-    const size_t count = (size_t)(G * panels * K * width);
-    T *packed = (T *)convx_alloc(count * sizeof(T));
+    const size_t count = (size_t)DNAME(dense_packed_count)(d);
+    T *packed = (T *)convx_alloc((count + 1) * sizeof(T));
     if (!packed) return NULL;
     /* Written in order, one panel row of `width` output channels per k: the reads are `width`
      * sequential streams through the weights. */
@@ -62,6 +74,9 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
                 }
             }
         }
+    int finite = 1;
+    for (size_t i = 0; i < count; i++) finite &= packed[i] - packed[i] == 0; /* NaN for NaN and Inf */
+    packed[count] = (T)finite;
     return packed;
 }
 
@@ -377,9 +392,9 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
 
 /* The direct path (forward convolutions, either layout): output tiles of whole rows, or pieces
  * of one long row, of one (n, od) plane. The micro-kernel reads each pixel's taps through a
- * pointer per pixel plus a per-tap offset: straight from the input when every tap of the tile
- * lands inside it, else from the band, a copy of just the input the tile reads with its padding
- * resolved (about one input's worth, not a patch per tap). */
+ * pointer per pixel plus a per-tap offset: from the band, a copy of just the input the tile
+ * reads with its padding resolved (about one input's worth, not a patch per tap), or, for a
+ * channels-last tile whose taps all land inside the input, straight from the input. */
 
 /* One axis of the band. Band position b holds input coordinate start + (b / group) * dilation +
  * b % group, and tap k of a pixel at position i reads position i + k * tap_step. Taps that
@@ -402,6 +417,7 @@ static DNAME(band_axis) DNAME(plan_band_axis)(const convx_axis *a, int64_t tile)
 typedef struct {
     int64_t rows, cols, row_blocks, col_blocks; /* a tile: rows x cols output pixels */
     DNAME(band_axis) band[3];                   /* channels-first [ci][D][H][W], channels-last [D][H][W][ci] */
+    int64_t channel_step; /* channels-first: elements per channel, an odd number of cache lines */
     int64_t band_count;
 } DNAME(direct_plan);
 
@@ -424,11 +440,16 @@ static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_conv_desc *d, con
     t.rows = convx_ceil_div(out1, t.row_blocks);
     t.row_blocks = convx_ceil_div(out1, t.rows);
     const int64_t tile[3] = {1, t.rows, t.cols};
-    t.band_count = d->in_channels / d->groups;
+    int64_t per_channel = 1;
     for (int i = 0; i < 3; i++) {
         t.band[i] = DNAME(plan_band_axis)(&ax[i], tile[i]);
-        t.band_count *= t.band[i].count;
+        per_channel *= t.band[i].count;
     }
+    /* The micro-kernel reads a tap of consecutive channels one after another: channels an even
+     * number of cache lines apart (4 KiB, say) would crowd into a few L1 sets. */
+    const int64_t line = 64 / (int64_t)sizeof(T), lines = convx_ceil_div(per_channel, line);
+    t.channel_step = (lines | 1) * line;
+    t.band_count = d->in_channels / d->groups * (d->layout == CONVX_CHANNELS_LAST ? per_channel : t.channel_step);
     return t;
 }
 
@@ -485,7 +506,7 @@ static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], c
                 continue;
             }
             for (int64_t ci = 0; ci < cin_g; ci++) {
-                T *dst = band + ci * bd->count * HW + pd * HW + ph * W;
+                T *dst = band + ci * t->channel_step + pd * HW + ph * W;
                 if (ih < 0) {
                     memset(dst, 0, (size_t)W * sizeof(T));
                     continue;
@@ -527,7 +548,7 @@ static void DNAME(direct_offsets)(const convx_conv_desc *d, const convx_axis ax[
         s_w = ax[2].dilation * unit;
     } else {
         const int64_t unit = channels_last ? cin_g : 1, W = t->band[2].count, HW = t->band[1].count * W;
-        s_ci = channels_last ? 1 : t->band[0].count * HW;
+        s_ci = channels_last ? 1 : t->channel_step;
         s_d = t->band[0].tap_step * HW * unit;
         s_h = t->band[1].tap_step * W * unit;
         s_w = t->band[2].tap_step * unit;
@@ -547,15 +568,15 @@ CONVX_INLINE void DNAME(taps_inside)(const convx_axis *a, int64_t o_min, int64_t
 }
 
 /* The k ranges (of chunk [k0, k1)) that a block of pixels q0..q0+m-1 of a tile needs: with
- * zero padding, taps that read padding for every pixel of the block, per axis, are skipped (a
- * dilated convolution's border blocks lose whole rows and columns of taps). Returns the range
- * count. */
+ * `skip` (zero padding, finite weights), taps that read padding for every pixel of the block,
+ * per axis, are skipped (a dilated convolution's border blocks lose whole rows and columns of
+ * taps). Returns the range count. */
 static int64_t DNAME(block_segments)(const convx_conv_desc *d, const convx_axis ax[3], int64_t od, int64_t oh0,
                                      int64_t ow0, int64_t width, int64_t q0, int64_t m, int64_t k0, int64_t k1,
-                                     int inside, int64_t *seg) {
+                                     int skip, int64_t *seg) {
     const int64_t cin_g = d->in_channels / d->groups, kh_n = ax[1].kernel, kw_n = ax[2].kernel;
     int64_t lo[3] = {0, 0, 0}, hi[3] = {ax[0].kernel, kh_n, kw_n};
-    if (!inside && d->padding_mode == CONVX_PAD_ZEROS) {
+    if (skip) {
         const int64_t first = q0, last = q0 + m - 1;
         const int64_t wraps = first / width != last / width; /* the block runs on into the next row */
         DNAME(taps_inside)(&ax[0], od, od, &lo[0], &hi[0]);
@@ -594,6 +615,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks,
                                                  1, panels, num_threads);
     const int64_t tile_max = plan.rows * plan.cols, blocks_max = convx_ceil_div(tile_max, mr);
+    const int skip_padding = d->padding_mode == CONVX_PAD_ZEROS && w[DNAME(dense_packed_count)(d)] != 0;
     /* per block: a range count, then up to one range per (kd, kh) */
     const int64_t seg_stride = 1 + 2 * ax[0].kernel * ax[1].kernel;
     int failed = 0;
@@ -624,7 +646,8 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
             const int64_t ow0 = cb * plan.cols, ow1 = CONVX_MIN(out2, ow0 + plan.cols);
             const int64_t np = (oh1 - oh0) * (ow1 - ow0);
             const T *xg = x + (channels_last ? n * Pin * Cin + g * cin_g : (n * Cin + g * cin_g) * Pin);
-            const int inside = DNAME(tile_inside)(ax, od, oh0, oh1, ow0, ow1);
+            /* channels-first always copies: its channels may sit a multiple of 4 KiB apart */
+            const int inside = channels_last && DNAME(tile_inside)(ax, od, oh0, oh1, ow0, ow1);
             const int64_t *off = inside ? off_x : off_band;
             /* pixel (oh, ow)'s first tap */
             const int64_t unit = channels_last ? (inside ? Cin : cin_g) : 1;
@@ -644,7 +667,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
                 for (int64_t q0 = 0; q0 < np; q0 += mr) {
                     int64_t *seg = segs + (q0 / mr) * seg_stride;
                     seg[0] = DNAME(block_segments)(d, ax, od, oh0, ow0, width, q0, CONVX_MIN(mr, np - q0), k0, k1,
-                                                   inside, seg + 1);
+                                                   skip_padding && !inside, seg + 1);
                 }
                 for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
                     const int64_t co0 = panel * nr, cols = CONVX_MIN(nr, cout_g - co0);

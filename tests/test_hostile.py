@@ -6,6 +6,7 @@ The plain cases of each class live next to the behaviour they guard (test_errors
 test_api.py, test_extreme_geometry.py); this file adds the hostile extremes.
 """
 
+import itertools
 import os
 import textwrap
 
@@ -21,9 +22,11 @@ from helpers import (
     check_depthwise,
     check_separable,
     check_transpose,
+    from_layout,
     make,
     make_case,
     run_python,
+    to_layout,
     untouched,
 )
 from reference import ref_conv
@@ -415,12 +418,14 @@ def test_hostile_memory_on_every_argument(rng, memory, name, dtype):
 @pytest.mark.parametrize("where", ["weight", "bias", "reflected_border"])
 @pytest.mark.parametrize("special", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_non_finite_weights_bias_and_padding(rng, where, special, dtype):
+@pytest.mark.parametrize("cout", [4, 16])
+def test_non_finite_weights_bias_and_padding(rng, where, special, dtype, cout):
     """NaN and Inf in the weight or bias, or at an input border that reflect/circular padding
-    repeats, reach exactly the outputs the reference says."""
+    repeats, reach exactly the outputs the reference says (0 * NaN is NaN in zero padding too:
+    the direct path skips padding taps only for finite weights). Both layouts and kernels."""
     x = make(rng, (2, 3, 6, 5), dtype, integer=True)
-    w = make(rng, (4, 3, 3, 2), dtype, integer=True)
-    b = make(rng, (4,), dtype, integer=True)
+    w = make(rng, (cout, 3, 3, 2), dtype, integer=True)
+    b = make(rng, (cout,), dtype, integer=True)
     if where == "weight":
         w[1, 2, 0, 1] = special
     elif where == "bias":
@@ -428,8 +433,9 @@ def test_non_finite_weights_bias_and_padding(rng, where, special, dtype):
     else:
         x[1, 0, 0, 4] = special
     with np.errstate(invalid="ignore"), untouched(x, w, b):
-        for mode in ("zeros", "reflect", "circular"):
-            got = convx.conv2d(x, w, b, padding=2, padding_mode=mode)
+        for mode, layout in itertools.product(("zeros", "reflect", "circular"), LAYOUTS):
+            got = from_layout(convx.conv2d(to_layout(x, layout), w, b, padding=2, padding_mode=mode, layout=layout),
+                              layout)
             expected = ref_conv(x, w, b, 1, 2, 1, 1, mode)
             assert not np.isfinite(expected).all()
             np.testing.assert_array_equal(got, expected.astype(dtype))
