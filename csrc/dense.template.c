@@ -416,8 +416,7 @@ static DNAME(band_axis) DNAME(plan_band_axis)(const convx_axis *a, int64_t tile)
 
 typedef struct {
     int64_t rows, cols, row_blocks, col_blocks; /* a tile: rows x cols output pixels */
-    DNAME(band_axis) band[3];                   /* channels-first [ci][D][H][W], channels-last [D][H][W][ci] */
-    int64_t channel_step; /* channels-first: elements per channel, an odd number of cache lines */
+    DNAME(band_axis) band[3];                   /* the band is [D][H][W][ci] in either layout */
     int64_t band_count;
 } DNAME(direct_plan);
 
@@ -445,11 +444,7 @@ static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_conv_desc *d, con
         t.band[i] = DNAME(plan_band_axis)(&ax[i], tile[i]);
         per_channel *= t.band[i].count;
     }
-    /* The micro-kernel reads a tap of consecutive channels one after another: channels an even
-     * number of cache lines apart (4 KiB, say) would crowd into a few L1 sets. */
-    const int64_t line = 64 / (int64_t)sizeof(T), lines = convx_ceil_div(per_channel, line);
-    t.channel_step = (lines | 1) * line;
-    t.band_count = d->in_channels / d->groups * (d->layout == CONVX_CHANNELS_LAST ? per_channel : t.channel_step);
+    t.band_count = d->in_channels / d->groups * per_channel;
     return t;
 }
 
@@ -480,8 +475,9 @@ CONVX_INLINE int64_t DNAME(band_source)(const convx_axis *a, const DNAME(band_ax
     return convx_resolve(o * a->stride - a->pad + (pos / b->group) * a->dilation + pos % b->group, a->in, a->mode);
 }
 
-/* Copies what the tile at plane od, rows from oh0, columns from ow0 reads into the band,
- * padding resolved by each axis's mode. xg: batch n, group g's first channel. */
+/* Copies what the tile at plane od, rows from oh0, columns from ow0 reads into the band
+ * ([D][H][W][ci], the group's channels of a position together), padding resolved by each
+ * axis's mode. xg: batch n, group g's first channel. */
 static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], const DNAME(direct_plan) *t,
                              const T *xg, int64_t od, int64_t oh0, int64_t ow0, T *band) {
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
@@ -505,26 +501,29 @@ static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], c
                 }
                 continue;
             }
+            /* channels-first input: each channel's row is spread across the pixels, a transpose
+             * that gives the micro-kernel the same consecutive channels as channels-last */
+            T *dst = band + (pd * HW + ph * W) * cin_g;
+            if (ih < 0) {
+                memset(dst, 0, (size_t)(W * cin_g) * sizeof(T));
+                continue;
+            }
             for (int64_t ci = 0; ci < cin_g; ci++) {
-                T *dst = band + ci * t->channel_step + pd * HW + ph * W;
-                if (ih < 0) {
-                    memset(dst, 0, (size_t)W * sizeof(T));
-                    continue;
-                }
                 const T *row = xg + ci * Pin + src_row;
-                /* each group of columns: a straight copy where it lies inside the input */
+                /* each group of columns: read straight where it lies inside the input */
                 for (int64_t g0 = 0; g0 < W; g0 += bw->group) {
                     const int64_t first = ow0 * ax[2].stride - ax[2].pad + (g0 / bw->group) * ax[2].dilation;
                     const int64_t len = CONVX_MIN(bw->group, W - g0);
                     const int64_t lo = CONVX_MIN(len, CONVX_MAX(0, -first)), hi = CONVX_MAX(lo, CONVX_MIN(len, in2 - first));
+                    T *out = dst + g0 * cin_g + ci;
                     for (int64_t c = 0; c < lo; c++) {
                         const int64_t iw = convx_resolve(first + c, in2, ax[2].mode);
-                        dst[g0 + c] = iw < 0 ? (T)0 : row[iw];
+                        out[c * cin_g] = iw < 0 ? (T)0 : row[iw];
                     }
-                    memcpy(dst + g0 + lo, row + first + lo, (size_t)(hi - lo) * sizeof(T));
+                    for (int64_t c = lo; c < hi; c++) out[c * cin_g] = row[first + c];
                     for (int64_t c = hi; c < len; c++) {
                         const int64_t iw = convx_resolve(first + c, in2, ax[2].mode);
-                        dst[g0 + c] = iw < 0 ? (T)0 : row[iw];
+                        out[c * cin_g] = iw < 0 ? (T)0 : row[iw];
                     }
                 }
             }
@@ -547,8 +546,8 @@ static void DNAME(direct_offsets)(const convx_conv_desc *d, const convx_axis ax[
         s_h = ax[1].dilation * ax[2].in * unit;
         s_w = ax[2].dilation * unit;
     } else {
-        const int64_t unit = channels_last ? cin_g : 1, W = t->band[2].count, HW = t->band[1].count * W;
-        s_ci = channels_last ? 1 : t->channel_step;
+        const int64_t unit = cin_g, W = t->band[2].count, HW = t->band[1].count * W;
+        s_ci = 1;
         s_d = t->band[0].tap_step * HW * unit;
         s_h = t->band[1].tap_step * W * unit;
         s_w = t->band[2].tap_step * unit;
@@ -646,11 +645,11 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
             const int64_t ow0 = cb * plan.cols, ow1 = CONVX_MIN(out2, ow0 + plan.cols);
             const int64_t np = (oh1 - oh0) * (ow1 - ow0);
             const T *xg = x + (channels_last ? n * Pin * Cin + g * cin_g : (n * Cin + g * cin_g) * Pin);
-            /* channels-first always copies: its channels may sit a multiple of 4 KiB apart */
+            /* channels-first always copies: its band holds a pixel's channels side by side */
             const int inside = channels_last && DNAME(tile_inside)(ax, od, oh0, oh1, ow0, ow1);
             const int64_t *off = inside ? off_x : off_band;
             /* pixel (oh, ow)'s first tap */
-            const int64_t unit = channels_last ? (inside ? Cin : cin_g) : 1;
+            const int64_t unit = inside ? Cin : cin_g;
             for (int64_t oh = oh0, q = 0; oh < oh1; oh++)
                 for (int64_t ow = ow0; ow < ow1; ow++, q++) {
                     if (inside)

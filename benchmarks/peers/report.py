@@ -199,7 +199,8 @@ measurement and the design-note figure:
   `convx.SeparableConv2d`, ...) called with `num_threads=n`: weights packed once when the layer is built, as
   ONNX Runtime packs them when its session is created (torch's functional calls reorder them on every call). Every side takes a C-contiguous NCHW NumPy array and returns a NumPy array.
 - **Timing.** `--repeat` interleaved rounds (the starting side rotates); in each, every side gets a pause,
-  an untimed warm-up call and a timed call, with the garbage collector off (convx._benchmark's
+  untimed warm-up calls (at least 20 ms of them after a pause: an idle vCPU takes milliseconds to come back
+  to speed) and a timed call, with the garbage collector off (convx._benchmark's
   `_best_times`). The table shows the **{stat}** time. The pause (0.15 s with 2 threads) lets the previous
   library's idle worker threads (OpenBLAS, libgomp, torch's OpenMP, ORT's pool) stop spinning: on 2 cores
   they otherwise slow the next library several times.

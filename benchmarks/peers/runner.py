@@ -40,8 +40,8 @@ def time_interleaved(fns: Sequence[Callable[[], object]], rounds: int, settle: f
     """Every time of every function over ``rounds`` rounds; the order rotates each round.
 
     Each round is one call of convx._benchmark._best_times: per function a pause of
-    ``settle`` seconds (so the previous library's spinning workers go idle), an untimed
-    warm-up call and a timed call.
+    ``settle`` seconds (so the previous library's spinning workers go idle), untimed
+    warm-up calls (at least 20 ms of them after a pause) and a timed call.
     """
     samples: list[list[float]] = [[] for _ in fns]
     k = len(fns)

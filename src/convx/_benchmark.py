@@ -443,11 +443,15 @@ def _seconds(fn: Callable[[], object]) -> float:
 DEFAULT_SETTLE = 0.15
 
 
+WARM_UP_SECONDS = 0.02
+
+
 def _best_times(fns: Sequence[Callable[[], object]], rounds: int, settle: float) -> list[float]:
     """Best time of each function over ``rounds`` interleaved rounds (the order rotates).
 
-    In each round every function gets a pause of ``settle`` seconds, an untimed warm-up call
-    and a timed call.
+    In each round every function gets a pause of ``settle`` seconds, untimed warm-up calls
+    and a timed call. After a pause the warm-up lasts at least WARM_UP_SECONDS: on a VM an
+    idle core takes milliseconds to come back to speed, and one short call does not bring it.
     """
     best = [math.inf] * len(fns)
     gc_was_enabled = gc.isenabled()
@@ -458,7 +462,10 @@ def _best_times(fns: Sequence[Callable[[], object]], rounds: int, settle: float)
                 j = (i + r) % len(fns)
                 if settle > 0:
                     time.sleep(settle)
+                start = time.perf_counter()
                 fns[j]()
+                while settle > 0 and time.perf_counter() - start < WARM_UP_SECONDS:
+                    fns[j]()
                 best[j] = min(best[j], _seconds(fns[j]))
     finally:
         if gc_was_enabled:
@@ -598,7 +605,7 @@ def run(cases: str | Sequence[str] | Sequence[Case] | None = None, repeat: int =
         ``None`` runs :data:`DEFAULT_CASES`; strings select defaults by substring of the name
         (comma-separated, case-insensitive); :class:`Case` objects run as given.
     repeat : int
-        Interleaved rounds; in each, each side gets a warm-up call and a timed call.
+        Interleaved rounds; in each, each side gets warm-up calls and a timed call.
         The best (minimum) time is reported.
     threads : int or None
         ``num_threads`` for convx, and the BLAS thread limit for NumPy. None = all cores.
