@@ -36,6 +36,8 @@ def describe(value: object) -> str:
 
 def as_index(value: object) -> int | None:
     """The value as a Python int if it is an integer (bools excluded), else None."""
+    if type(value) is int:  # the common case, without the slow protocol check below
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, SupportsIndex):
         return None
     try:
