@@ -21,14 +21,15 @@ CONVX_INLINE int64_t DNAME(k_chunk)(int64_t K) {
  * channel-major (a scalar per value) and the pixel-vector GEMM (pixels along the vectors,
  * stored as whole rows; 1x1 reads the input in place) packs each input tile once for all the
  * output channels: the first costs per K, the second per output channel. So channels-first
- * runs direct only when the reduction K is long against the output channels (K >= 4 C_out per
- * group: 3x3 layers) and those fill at least half of the direct kernel's NR channel lanes;
+ * runs direct only when the reduction K is long against the output channels (K >= 3 C_out per
+ * group: 3x3 layers, ByteNet's k3; not WaveNet's k2) and those fill at least half of the
+ * direct kernel's NR channel lanes (measured: below either, the GEMM wins by 20-30%);
  * never for 1x1 or transposed. Channels-last runs every forward convolution direct; its
  * transposed one packs pixel panels for the same kernel shape. */
 static int DNAME(pixel_vector_gemm)(const convx_conv_desc *d) {
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], G = d->groups;
     const int64_t cin_g = d->in_channels / G, cout_g = d->out_channels / G;
-    return d->layout == CONVX_CHANNELS_FIRST && (d->transposed || taps == 1 || cin_g * taps < 4 * cout_g ||
+    return d->layout == CONVX_CHANNELS_FIRST && (d->transposed || taps == 1 || cin_g * taps < 3 * cout_g ||
                                                  2 * cout_g < convx_kernels()->KT_NR);
 }
 
