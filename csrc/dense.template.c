@@ -531,33 +531,28 @@ static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], c
         }
 }
 
-/* Offsets of each k = (tap, ci) from a pixel's first tap, in the input itself (`t` NULL) or in
- * the band. */
+/* Offsets of each k = (tap, ci) from a pixel's first tap, in a channels-last input itself (`t`
+ * NULL) or in the band; both hold a pixel's channels together. */
 static void DNAME(direct_offsets)(const convx_conv_desc *d, const convx_axis ax[3], const DNAME(direct_plan) *t,
                                   int64_t *off) {
-    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
     const int64_t cin_g = d->in_channels / d->groups, k1 = ax[1].kernel, k2 = ax[2].kernel;
     const int64_t taps = ax[0].kernel * k1 * k2;
-    /* element steps between channels and between taps along D, H, W */
-    int64_t s_ci, s_d, s_h, s_w;
+    /* element steps between taps along D, H, W (channels are 1 apart) */
+    int64_t s_d, s_h, s_w;
     if (!t) {
-        const int64_t unit = channels_last ? d->in_channels : 1, plane = ax[1].in * ax[2].in;
-        s_ci = channels_last ? 1 : ax[0].in * plane;
-        s_d = ax[0].dilation * plane * unit;
-        s_h = ax[1].dilation * ax[2].in * unit;
-        s_w = ax[2].dilation * unit;
+        const int64_t C = d->in_channels, plane = ax[1].in * ax[2].in;
+        s_d = ax[0].dilation * plane * C;
+        s_h = ax[1].dilation * ax[2].in * C;
+        s_w = ax[2].dilation * C;
     } else {
-        const int64_t unit = cin_g, W = t->band[2].count, HW = t->band[1].count * W;
-        s_ci = 1;
-        s_d = t->band[0].tap_step * HW * unit;
-        s_h = t->band[1].tap_step * W * unit;
-        s_w = t->band[2].tap_step * unit;
+        const int64_t W = t->band[2].count, HW = t->band[1].count * W;
+        s_d = t->band[0].tap_step * HW * cin_g;
+        s_h = t->band[1].tap_step * W * cin_g;
+        s_w = t->band[2].tap_step * cin_g;
     }
     for (int64_t ci = 0; ci < cin_g; ci++)
-        for (int64_t tap = 0; tap < taps; tap++) {
-            const int64_t k = tap * cin_g + ci;
-            off[k] = ci * s_ci + (tap / (k1 * k2)) * s_d + ((tap / k2) % k1) * s_h + (tap % k2) * s_w;
-        }
+        for (int64_t tap = 0; tap < taps; tap++)
+            off[tap * cin_g + ci] = ci + (tap / (k1 * k2)) * s_d + ((tap / k2) % k1) * s_h + (tap % k2) * s_w;
 }
 
 /* Taps [lo, hi) of axis a that read inside the input for some output in [o_min, o_max]: a
@@ -598,6 +593,9 @@ static int64_t DNAME(block_segments)(const convx_conv_desc *d, const convx_axis 
     return count;
 }
 
+/* The direct path: tasks are (image, group, tile, slice of output-channel panels); per tile the
+ * band (unless read in place), the pixel pointers and each block's k ranges, then for each
+ * NR-channel weight panel every MR-pixel block. */
 static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_axis ax[3], const T *w,
                                         const T *bias, const T *x, T *y, int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
@@ -612,6 +610,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     /* K in chunks whose weight panel stays in L2 (one chunk unless K is very large) */
     const int64_t kc_max = convx_ceil_div(CONVX_MAX(K, 1), convx_ceil_div(CONVX_MAX(K, 1) * nr * (int64_t)sizeof(T), 256 * 1024));
     const DNAME(direct_plan) plan = DNAME(plan_direct)(d, ax, num_threads);
+    /* plan_tasks over "pixels" that are whole tiles: a task's p0 is its tile index */
     const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks,
                                                  1, panels, num_threads);
     const int64_t tile_max = plan.rows * plan.cols, blocks_max = convx_ceil_div(tile_max, mr);
