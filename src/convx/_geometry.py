@@ -82,12 +82,17 @@ def _typed_key(value: object) -> object:
     which argument checking treats differently; None if value is not made of ints, strings,
     bools, None and tuples of them."""
     kind = type(value)
-    if isinstance(value, tuple) and kind is tuple:  # not a subclass (named tuples)
+    if kind is tuple:  # not a subclass (named tuples)
         kinds = tuple(map(type, value))
         if all(k in _EXACT_TYPES for k in kinds):  # a flat tuple, such as a shape
             return value, kinds
-        parts = [_typed_key(v) for v in value]
-        return None if None in parts else tuple(parts)
+        parts = []
+        for v, k in zip(value, kinds):
+            part = (k, v) if k in _EXACT_TYPES else _typed_key(v)
+            if part is None:
+                return None
+            parts.append(part)
+        return tuple(parts)
     return (kind, value) if kind in _EXACT_TYPES else None
 
 

@@ -83,6 +83,8 @@ def positive_int(value: object, fname: str, param: str) -> int:
 
 
 def choice(value: object, options: tuple[str, ...], fname: str, param: str) -> str:
+    if type(value) is str and value in options:
+        return value
     must = "one of " + ", ".join(repr(o) for o in options)
     if not isinstance(value, str):
         fail(TypeError, fname, param, must, describe(value))
@@ -117,6 +119,8 @@ def result_dtype(*arrays: np.ndarray | None) -> np.dtype:
 
 def prepare(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """C-contiguous, aligned, native-order array of dtype; the caller's array is never written."""
+    if arr.dtype == dtype and arr.flags.c_contiguous and arr.flags.aligned:  # the usual case, without np.require's cost
+        return arr
     return np.require(arr, dtype=dtype, requirements=["C", "A"])
 
 
@@ -236,9 +240,8 @@ def max_threads() -> int:
 
 def resolve_threads(num_threads: object, fname: str) -> int:
     """Thread count for one call: None = all, negative counts back from the maximum, as scikit-learn."""
-    limit = max_threads()
     if num_threads is None:
-        return limit
+        return max_threads()
     n = as_index(num_threads)
     must = "None or a non-zero integer (negative counts back from the maximum)"
     if n is None:
@@ -248,7 +251,7 @@ def resolve_threads(num_threads: object, fname: str) -> int:
     if not _ext.openmp_enabled():
         return 1
     if n < 0:
-        return max(1, limit + n + 1)
+        return max(1, max_threads() + n + 1)
     return min(n, thread_limit())
 
 
