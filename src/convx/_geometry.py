@@ -73,7 +73,7 @@ def _finish(fname: str, geometry: Geometry) -> Geometry:
     return geometry
 
 
-_EXACT_TYPES = (int, str, bool, type(None))
+_EXACT_TYPES = frozenset((int, str, bool, type(None)))
 _F = TypeVar("_F", bound=Callable[..., Geometry])
 
 
@@ -84,7 +84,7 @@ def _typed_key(value: object) -> object:
     kind = type(value)
     if kind is tuple:  # not a subclass (named tuples)
         kinds = tuple(map(type, value))
-        if all(k in _EXACT_TYPES for k in kinds):  # a flat tuple, such as a shape
+        if _EXACT_TYPES.issuperset(kinds):  # a flat tuple, such as a shape
             return value, kinds
         parts = []
         for v, k in zip(value, kinds):
