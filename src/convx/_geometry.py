@@ -82,7 +82,7 @@ def _typed_key(value: object) -> object:
     which argument checking treats differently; None if value is not made of ints, strings,
     bools, None and tuples of them."""
     kind = type(value)
-    if kind is tuple:  # not a subclass (named tuples)
+    if kind is tuple and isinstance(value, tuple):  # not a subclass (named tuples)
         kinds = tuple(map(type, value))
         if _EXACT_TYPES.issuperset(kinds):  # a flat tuple, such as a shape
             return value, kinds
