@@ -478,54 +478,46 @@ CONVX_INLINE int64_t DNAME(band_source)(const convx_axis *a, const DNAME(band_ax
 
 /* Copies what the tile at plane od, rows from oh0, columns from ow0 reads into the band
  * ([D][H][W][ci], the group's channels of a position together), padding resolved by each
- * axis's mode. xg: batch n, group g's first channel. */
+ * axis's mode. xg: batch n, group g's first channel; cols: scratch for the band's W columns. */
 static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], const DNAME(direct_plan) *t,
-                             const T *xg, int64_t od, int64_t oh0, int64_t ow0, T *band) {
+                             const T *xg, int64_t od, int64_t oh0, int64_t ow0, int64_t *cols, T *band) {
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
     const int64_t cin_g = d->in_channels / d->groups, C = d->in_channels;
     const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     const DNAME(band_axis) *bd = &t->band[0], *bh = &t->band[1], *bw = &t->band[2];
     const int64_t W = bw->count, HW = bh->count * W;
+    for (int64_t pw = 0; pw < W; pw++) cols[pw] = DNAME(band_source)(&ax[2], bw, ow0, pw); /* -1: a zero */
     for (int64_t pd = 0; pd < bd->count; pd++)
         for (int64_t ph = 0; ph < bh->count; ph++) {
             const int64_t id = DNAME(band_source)(&ax[0], bd, od, pd);
             const int64_t ih = id < 0 ? -1 : DNAME(band_source)(&ax[1], bh, oh0, ph);
-            const int64_t src_row = (id * in1 + ih) * in2; /* only used when ih >= 0 */
-            if (channels_last) {
-                T *dst = band + (pd * HW + ph * W) * cin_g;
-                for (int64_t pw = 0; pw < W; pw++, dst += cin_g) {
-                    const int64_t iw = ih < 0 ? -1 : DNAME(band_source)(&ax[2], bw, ow0, pw);
-                    if (iw < 0)
-                        memset(dst, 0, (size_t)cin_g * sizeof(T));
-                    else
-                        memcpy(dst, xg + (src_row + iw) * C, (size_t)cin_g * sizeof(T));
-                }
-                continue;
-            }
-            /* channels-first input: each channel's row is spread across the pixels, a transpose
-             * that gives the micro-kernel the same consecutive channels as channels-last */
             T *dst = band + (pd * HW + ph * W) * cin_g;
             if (ih < 0) {
                 memset(dst, 0, (size_t)(W * cin_g) * sizeof(T));
                 continue;
             }
-            for (int64_t ci = 0; ci < cin_g; ci++) {
-                const T *row = xg + ci * Pin + src_row;
-                /* each group of columns: read straight where it lies inside the input */
-                for (int64_t g0 = 0; g0 < W; g0 += bw->group) {
-                    const int64_t first = ow0 * ax[2].stride - ax[2].pad + (g0 / bw->group) * ax[2].dilation;
-                    const int64_t len = CONVX_MIN(bw->group, W - g0);
-                    const int64_t lo = CONVX_MIN(len, CONVX_MAX(0, -first)), hi = CONVX_MAX(lo, CONVX_MIN(len, in2 - first));
-                    T *out = dst + g0 * cin_g + ci;
-                    for (int64_t c = 0; c < lo; c++) {
-                        const int64_t iw = convx_resolve(first + c, in2, ax[2].mode);
-                        out[c * cin_g] = iw < 0 ? (T)0 : row[iw];
-                    }
-                    for (int64_t c = lo; c < hi; c++) out[c * cin_g] = row[first + c];
-                    for (int64_t c = hi; c < len; c++) {
-                        const int64_t iw = convx_resolve(first + c, in2, ax[2].mode);
-                        out[c * cin_g] = iw < 0 ? (T)0 : row[iw];
-                    }
+            const int64_t src_row = (id * in1 + ih) * in2;
+            if (channels_last) {
+                for (int64_t pw = 0; pw < W; pw++, dst += cin_g) {
+                    if (cols[pw] < 0)
+                        memset(dst, 0, (size_t)cin_g * sizeof(T));
+                    else
+                        memcpy(dst, xg + (src_row + cols[pw]) * C, (size_t)cin_g * sizeof(T));
+                }
+                continue;
+            }
+            /* Channels-first input: a transpose, in blocks of 16 channels so each band position
+             * gets a cache line's worth of channels from 16 sequential row reads. */
+            for (int64_t c0 = 0; c0 < cin_g; c0 += 16) {
+                const int64_t cb = CONVX_MIN(16, cin_g - c0);
+                const T *rows = xg + c0 * Pin + src_row;
+                for (int64_t pw = 0; pw < W; pw++) {
+                    T *out = dst + pw * cin_g + c0;
+                    const int64_t iw = cols[pw];
+                    if (iw < 0)
+                        for (int64_t i = 0; i < cb; i++) out[i] = 0;
+                    else
+                        for (int64_t i = 0; i < cb; i++) out[i] = rows[i * Pin + iw];
                 }
             }
         }
@@ -626,13 +618,15 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
     {
-        /* Per thread: the k ranges of each pixel block of a tile, the pixel pointers (padded to
-         * whole MR blocks), then the band. */
-        int64_t *segs = (int64_t *)convx_thread_scratch((size_t)(blocks_max * seg_stride) * sizeof(int64_t) +
-                                                            (size_t)(tile_max + mr) * sizeof(T *) +
-                                                            (size_t)plan.band_count * sizeof(T),
-                                                        &failed);
-        const T **pix = segs ? (const T **)(segs + blocks_max * seg_stride) : NULL;
+        /* Per thread: the k ranges of each pixel block of a tile, the band's column sources, the
+         * pixel pointers (padded to whole MR blocks), then the band. */
+        const int64_t cols_count = plan.band[2].count;
+        int64_t *segs = (int64_t *)convx_thread_scratch(
+            (size_t)(blocks_max * seg_stride + cols_count) * sizeof(int64_t) + (size_t)(tile_max + mr) * sizeof(T *) +
+                (size_t)plan.band_count * sizeof(T),
+            &failed);
+        int64_t *cols = segs ? segs + blocks_max * seg_stride : NULL;
+        const T **pix = segs ? (const T **)(cols + cols_count) : NULL;
         T *band = pix ? (T *)(pix + tile_max + mr) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t index = 0; index < tasks.count; index++) {
@@ -659,7 +653,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
                         pix[q] = band + ((oh - oh0) * ax[1].stride * plan.band[2].count + (ow - ow0) * ax[2].stride) * unit;
                 }
             for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
-            if (!inside) DNAME(fill_band)(d, ax, &plan, xg, od, oh0, ow0, band);
+            if (!inside) DNAME(fill_band)(d, ax, &plan, xg, od, oh0, ow0, cols, band);
             const int64_t width = ow1 - ow0;
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) { /* K = 0: the bias alone */
                 const int64_t k1 = CONVX_MIN(K, k0 + kc_max);
