@@ -1,10 +1,14 @@
-/* Dense, grouped and transposed convolution as an implicit GEMM, for one element type.
- *
- * Per group: Y[co, p] = sum_k A[co, k] * B[k, p] with k = (ci, kd, kh, kw) and p an output
- * pixel. A is the weight, packed once (dense_pack) into MR-row panels. B is never materialised
- * whole: each task packs one KC x NC tile of it (row-major, L2-sized) straight from the input, resolving stride,
- * dilation, padding mode and the transposed gather in the addressing, then runs the
- * micro-kernel over it. The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM. */
+/* Dense, grouped and transposed convolution, for one element type. Per group,
+ * Y[co, p] = sum_k W[co, k] * X[k, p] with k a (ci, tap) pair and p an output pixel; the weights
+ * are packed once (dense_pack). Two ways to run it (pixel_vector_gemm chooses):
+ *  - direct (forward convolutions; dense_direct): a micro-tile of MR pixels x NR output channels
+ *    reads each pixel's taps through a pointer plus per-k offsets, from a per-tile band of the
+ *    input (or the input itself), so stride, dilation and padding live in the addresses;
+ *  - pixel-vector GEMM (channels-first 1x1, short reductions, transposed; dense_channels_first,
+ *    and dense_channels_last for channels-last transposed): each task packs one KC x NC tile of
+ *    X straight from the input (1x1: reads it in place), resolving stride, dilation, padding
+ *    and the transposed gather in the addressing, then runs the MR x NR micro-kernel over it.
+ * The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM, KT_GEMM_DIRECT. */
 
 #define DNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
