@@ -165,6 +165,12 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
     }
 }
 
+/* Tiles of a plane, rounded up to a multiple of the threads when the planes (images x groups
+ * [x output depth]) are few, so no thread waits for the other's last tile. */
+CONVX_INLINE int64_t DNAME(thread_multiple)(int64_t tiles, int64_t planes, int num_threads) {
+    return tiles > 1 && planes < 4 * num_threads ? convx_ceil_div(tiles, num_threads) * num_threads : tiles;
+}
+
 /* How a problem splits into tasks: batch x group x pixel tile x slice of output-channel panels.
  * Channel panels are split only as far as needed to give every thread two tasks, and never on
  * one thread: every slice packs the same input tile again. */
@@ -215,10 +221,8 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
 
     const int64_t kc_max = DNAME(k_chunk)(K);
     /* Pixel tiles of about dense_nc_target, balanced (196 pixels -> 2 x 112, not 192 + 4), and
-     * when there are several a multiple of the threads per image (3136 pixels on 2 threads ->
-     * 18 tiles, not 17: no thread waits for the other's last tile). */
-    int64_t tiles = convx_ceil_div(P, DNAME(dense_nc_target));
-    if (tiles > 1 && N * G < num_threads * 4) tiles = convx_ceil_div(tiles, num_threads) * num_threads;
+     * for few images a multiple of the threads (3136 pixels on 2 threads -> 18 tiles, not 17). */
+    const int64_t tiles = DNAME(thread_multiple)(convx_ceil_div(P, DNAME(dense_nc_target)), N * G, num_threads);
     const int64_t nc = convx_ceil_div(convx_ceil_div(P, tiles), nr) * nr;
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nc, panels, num_threads);
     const int64_t tasks = plan.count;
@@ -425,20 +429,17 @@ typedef struct {
     int64_t band_count;
 } DNAME(direct_plan);
 
-/* Tiles of about `target` pixels, a multiple of the threads per plane when planes are few
- * (no thread waits for the other's last tile). */
+/* Tiles of about `target` pixels, for few planes a multiple of the threads per plane. */
 static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_conv_desc *d, const convx_axis ax[3], int64_t target,
                                                    int num_threads) {
     DNAME(direct_plan) t;
-    const int64_t out1 = ax[1].out, out2 = ax[2].out;
+    const int64_t out1 = ax[1].out, out2 = ax[2].out, planes = d->batch * ax[0].out * d->groups;
     t.col_blocks = out2 > target ? convx_ceil_div(out2, target) : 1;
     t.row_blocks = out2 > target ? out1 : convx_ceil_div(out1, CONVX_MAX(1, target / out2));
-    if (d->batch * ax[0].out * d->groups < 4 * num_threads && t.row_blocks * t.col_blocks > 1) {
-        if (t.col_blocks > 1)
-            t.col_blocks = convx_ceil_div(t.col_blocks, num_threads) * num_threads;
-        else
-            t.row_blocks = CONVX_MIN(out1, convx_ceil_div(t.row_blocks, num_threads) * num_threads);
-    }
+    if (t.col_blocks > 1)
+        t.col_blocks = DNAME(thread_multiple)(t.col_blocks, planes, num_threads);
+    else
+        t.row_blocks = CONVX_MIN(out1, DNAME(thread_multiple)(t.row_blocks, planes, num_threads));
     t.cols = convx_ceil_div(out2, t.col_blocks);
     t.col_blocks = convx_ceil_div(out2, t.cols);
     t.rows = convx_ceil_div(out1, t.row_blocks);
@@ -617,7 +618,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
 
     int64_t *off_x = (int64_t *)convx_alloc((size_t)(2 * K + 1) * sizeof(int64_t)), *off_band = off_x + K;
     if (!off_x) return CONVX_ERR_NO_MEMORY;
-    DNAME(direct_offsets)(d, ax, NULL, off_x);
+    if (channels_last) DNAME(direct_offsets)(d, ax, NULL, off_x); /* only channels-last reads in place */
     DNAME(direct_offsets)(d, ax, &plan, off_band);
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
@@ -667,7 +668,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
                                                    skip_padding && !inside, seg + 1);
                 }
                 for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
-                    const int64_t co0 = panel * nr, cols = CONVX_MIN(nr, cout_g - co0);
+                    const int64_t co0 = panel * nr, channels = CONVX_MIN(nr, cout_g - co0);
                     const T *wp = w + (g * panels + panel) * K * nr;
                     const T *bp = bias && k0 == 0 ? bias + g * cout_g + co0 : NULL;
                     for (int64_t q0 = 0; q0 < np; q0 += mr) {
@@ -679,7 +680,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
                         T *c = channels_last ? y + (n * P + p) * Cout + g * cout_g + co0
                                              : y + (n * Cout + g * cout_g + co0) * P + p;
                         kt->KT_GEMM_DIRECT(seg[0], seg + 1, pix + q0, off, wp, c, channels_last ? Cout : 1,
-                                           channels_last ? 1 : P, m, cols, k0 > 0, bp);
+                                           channels_last ? 1 : P, m, channels, k0 > 0, bp);
                     }
                 }
             }
