@@ -58,41 +58,49 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
 static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_wt,
                                                    const T *pw_b, const T *bias, int64_t out_channels, const T *x,
                                                    T *y, int num_threads) {
-    const int64_t mr = convx_kernels()->KT_MR, nr = convx_kernels()->KT_NR;
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
     const int64_t N = dw->batch, K = dw->out_channels, Cout = out_channels;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     const int64_t rows = CONVX_MAX(1, CONVX_MIN(out1, SNAME(dense_nc_target) / out2)), blocks = convx_ceil_div(out1, rows);
-    const int64_t tasks = N * out0 * blocks, kc_max = SNAME(k_chunk)(K), np_max = convx_ceil_div(rows * out2, mr) * mr;
+    const int64_t tasks = N * out0 * blocks, np_max = rows * out2;
     const size_t dw_bytes = SNAME(dw_cl_scratch_bytes)(dw);
-    const size_t scratch = dw_bytes + (size_t)(np_max * K + np_max * kc_max) * sizeof(T);
+    /* Per thread: the pixel pointers into the tile (padded to whole MR blocks), the depthwise
+     * scratch (pointers, then values), then the tile: pointers first, they need the stricter
+     * alignment. */
+    const size_t scratch = dw_bytes + (size_t)(np_max + mr) * sizeof(T *) + (size_t)(np_max * K) * sizeof(T);
+    const int64_t seg[2] = {0, K}; /* the whole reduction in one range */
     int failed = 0;
+
+    int64_t *off = (int64_t *)convx_alloc((size_t)(K + 1) * sizeof(int64_t)); /* channel k of a pixel */
+    if (!off) return CONVX_ERR_NO_MEMORY;
+    for (int64_t k = 0; k < K; k++) off[k] = k;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        char *block = (char *)convx_thread_scratch(scratch, &failed);
+        const T **pix = (const T **)convx_thread_scratch(scratch, &failed);
+        char *block = pix ? (char *)(pix + np_max + mr) : NULL;
         const SNAME(dw_cl_scratch) dws = SNAME(dw_cl_carve)(dw, NULL, block);
-        T *mid = block ? (T *)(block + dw_bytes) : NULL, *apack = mid ? mid + np_max * K : NULL;
+        T *mid = block ? (T *)(block + dw_bytes) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!block) continue;
             const int64_t b = task % blocks, od = (task / blocks) % out0, n = task / (blocks * out0);
             const int64_t oh0 = b * rows, oh1 = CONVX_MIN(out1, oh0 + rows), np = (oh1 - oh0) * out2;
             T *yt = y + (n * P + (od * out1 + oh0) * out2) * Cout;
-            /* mid[q][k]: depthwise output channel k at tile pixel q */
+            /* mid[q][k]: depthwise output channel k at tile pixel q, which the direct kernel reads
+             * in place (pixel q's channels at pix[q] + k) */
             for (int64_t oh = oh0; oh < oh1; oh++)
                 SNAME(dw_cl_row)(dw, ax, &dws, x, dw_wt, NULL, n, od, oh, mid + (oh - oh0) * out2 * K);
-            SNAME(start_from_bias)(yt, np, Cout, bias, 0, Cout);
-            for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
-                const int64_t kc = CONVX_MIN(kc_max, K - k0), padded = convx_ceil_div(np, mr) * mr;
-                for (int64_t q = 0; q < padded; q++) { /* MR-pixel panels [panel][k][MR], zero past np */
-                    T *dst = apack + (q / mr) * kc * mr + q % mr;
-                    for (int64_t k = 0; k < kc; k++) dst[k * mr] = q < np ? mid[q * K + k0 + k] : (T)0;
-                }
-                SNAME(gemm_pixel_panels)(kc, apack, np, pw_b + k0 * nr, K * nr, yt, Cout, 0, Cout);
-            }
+            for (int64_t q = 0; q < np + mr; q++) pix[q] = mid + (q < np ? q : 0) * K;
+            for (int64_t co0 = 0; co0 < Cout; co0 += nr)
+                for (int64_t q0 = 0; q0 < np; q0 += mr)
+                    kt->KT_GEMM_DIRECT(1, seg, pix + q0, off, pw_b + co0 * K, yt + q0 * Cout + co0, Cout, 1,
+                                       CONVX_MIN(mr, np - q0), CONVX_MIN(nr, Cout - co0), 0, bias ? bias + co0 : NULL);
         }
-        convx_free(block);
+        convx_free((void *)pix);
     }
+    convx_free(off);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
