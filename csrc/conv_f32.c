@@ -7,8 +7,9 @@
 #define KT_NR nr_f32
 #define KT_GEMM gemm_f32
 #define KT_GEMM_DIRECT gemm_direct_f32
-#define KT_DW_ROWS dw_rows_f32
-#define KT_DW3X3 dw3x3_f32
+#define KT_LANES lanes_f32
+#define KT_INTERLEAVE interleave_f32
+#define KT_DW_PIXELS dw_pixels_f32
 #define KT_DW_CHANNELS dw_channels_f32
 #include "dense.template.c"
 #include "depthwise.template.c"

@@ -8,7 +8,7 @@
  *    and dense_channels_last for channels-last transposed): each task packs one KC x NC tile of
  *    X straight from the input (1x1: reads it in place), resolving stride, dilation, padding
  *    and the transposed gather in the addressing, then runs the MR x NR micro-kernel over it.
- * The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM, KT_GEMM_DIRECT. */
+ * The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM, KT_GEMM_DIRECT, KT_LANES, KT_INTERLEAVE. */
 
 #define DNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
@@ -425,15 +425,16 @@ static DNAME(band_axis) DNAME(plan_band_axis)(const convx_axis *a, int64_t tile)
 
 typedef struct {
     int64_t rows, cols, row_blocks, col_blocks; /* a tile: rows x cols output pixels */
-    DNAME(band_axis) band[3];                   /* the band is [D][H][W][ci] in either layout */
-    int64_t band_count;
+    DNAME(band_axis) band[3];                   /* the band is [D][H][W][unit] in either layout */
+    int64_t unit, band_count;                   /* elements per band position; in the band */
 } DNAME(direct_plan);
 
-/* Tiles of about `target` pixels, for few planes a multiple of the threads per plane. */
-static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_conv_desc *d, const convx_axis ax[3], int64_t target,
-                                                   int num_threads) {
+/* Tiles of about `target` pixels, for few planes (images x planes along D x channel groups) a
+ * multiple of the threads per plane; `unit` elements (channels) per band position. */
+static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_axis ax[3], int64_t planes, int64_t unit,
+                                                   int64_t target, int num_threads) {
     DNAME(direct_plan) t;
-    const int64_t out1 = ax[1].out, out2 = ax[2].out, planes = d->batch * ax[0].out * d->groups;
+    const int64_t out1 = ax[1].out, out2 = ax[2].out;
     t.col_blocks = out2 > target ? convx_ceil_div(out2, target) : 1;
     t.row_blocks = out2 > target ? out1 : convx_ceil_div(out1, CONVX_MAX(1, target / out2));
     if (t.col_blocks > 1)
@@ -445,22 +446,22 @@ static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_conv_desc *d, con
     t.rows = convx_ceil_div(out1, t.row_blocks);
     t.row_blocks = convx_ceil_div(out1, t.rows);
     const int64_t tile[3] = {1, t.rows, t.cols};
-    int64_t per_channel = 1;
+    t.unit = unit;
+    t.band_count = unit;
     for (int i = 0; i < 3; i++) {
         t.band[i] = DNAME(plan_band_axis)(&ax[i], tile[i]);
-        per_channel *= t.band[i].count;
+        t.band_count *= t.band[i].count;
     }
-    t.band_count = d->in_channels / d->groups * per_channel;
     return t;
 }
 
-/* The largest tiles up to 256 pixels whose band fits in 1 MiB (per thread). */
-static DNAME(direct_plan) DNAME(plan_direct)(const convx_conv_desc *d, const convx_axis ax[3], int num_threads) {
-    int64_t target = 256;
-    DNAME(direct_plan) t = DNAME(plan_direct_tiles)(d, ax, target, num_threads);
-    while (t.band_count * (int64_t)sizeof(T) > (1 << 20) && target > 1) {
+/* The largest tiles up to `target` pixels whose band fits in `cap` bytes (per thread). */
+static DNAME(direct_plan) DNAME(plan_direct)(const convx_axis ax[3], int64_t planes, int64_t unit, int64_t target,
+                                             int64_t cap, int num_threads) {
+    DNAME(direct_plan) t = DNAME(plan_direct_tiles)(ax, planes, unit, target, num_threads);
+    while (t.band_count * (int64_t)sizeof(T) > cap && target > 1) {
         target /= 2;
-        t = DNAME(plan_direct_tiles)(d, ax, target, num_threads);
+        t = DNAME(plan_direct_tiles)(ax, planes, unit, target, num_threads);
     }
     return t;
 }
@@ -481,49 +482,51 @@ CONVX_INLINE int64_t DNAME(band_source)(const convx_axis *a, const DNAME(band_ax
     return convx_resolve(o * a->stride - a->pad + (pos / b->group) * a->dilation + pos % b->group, a->in, a->mode);
 }
 
-/* Copies what the tile at plane od, rows from oh0, columns from ow0 reads into the band
- * ([D][H][W][ci], the group's channels of a position together), padding resolved by each
- * axis's mode. xg: batch n, group g's first channel; cols: scratch for the band's W columns. */
-static void DNAME(fill_band)(const convx_conv_desc *d, const convx_axis ax[3], const DNAME(direct_plan) *t,
-                             const T *xg, int64_t od, int64_t oh0, int64_t ow0, int64_t *cols, T *band) {
-    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
-    const int64_t cin_g = d->in_channels / d->groups, C = d->in_channels;
+/* Copies channels [0, nc) of what the tile at plane od, rows from oh0, columns from ow0 reads
+ * into the band ([D][H][W][unit], a position's channels together; nc <= unit, the rest of a
+ * position zeroed), padding resolved by each axis's mode. xc: the image's first channel to
+ * copy; C: the image's channels; runs: scratch for 3 * (the band's W) entries. */
+static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t, int channels_last, int64_t C,
+                             int64_t nc, const T *xc, int64_t od, int64_t oh0, int64_t ow0, int64_t *runs, T *band) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t lanes = kt->KT_LANES, unit = t->unit;
     const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     const DNAME(band_axis) *bd = &t->band[0], *bh = &t->band[1], *bw = &t->band[2];
     const int64_t W = bw->count, HW = bh->count * W;
-    for (int64_t pw = 0; pw < W; pw++) cols[pw] = DNAME(band_source)(&ax[2], bw, ow0, pw); /* -1: a zero */
+    /* The band's columns as runs (first position, length, first input column or -1 for zeros)
+     * reading consecutive input columns: the same for every row. */
+    int64_t nruns = 0;
+    for (int64_t pw = 0, len; pw < W; pw += len, nruns++) {
+        const int64_t src = DNAME(band_source)(&ax[2], bw, ow0, pw);
+        for (len = 1; pw + len < W; len++) {
+            const int64_t next = DNAME(band_source)(&ax[2], bw, ow0, pw + len);
+            if (src < 0 ? next >= 0 : next != src + len) break;
+        }
+        runs[3 * nruns] = pw, runs[3 * nruns + 1] = len, runs[3 * nruns + 2] = src;
+    }
     for (int64_t pd = 0; pd < bd->count; pd++)
         for (int64_t ph = 0; ph < bh->count; ph++) {
             const int64_t id = DNAME(band_source)(&ax[0], bd, od, pd);
             const int64_t ih = id < 0 ? -1 : DNAME(band_source)(&ax[1], bh, oh0, ph);
-            T *dst = band + (pd * HW + ph * W) * cin_g;
+            T *dst = band + (pd * HW + ph * W) * unit;
             if (ih < 0) {
-                memset(dst, 0, (size_t)(W * cin_g) * sizeof(T));
+                memset(dst, 0, (size_t)(W * unit) * sizeof(T));
                 continue;
             }
-            const int64_t src_row = (id * in1 + ih) * in2;
-            if (channels_last) {
-                for (int64_t pw = 0; pw < W; pw++, dst += cin_g) {
-                    if (cols[pw] < 0)
-                        memset(dst, 0, (size_t)cin_g * sizeof(T));
-                    else
-                        memcpy(dst, xg + (src_row + cols[pw]) * C, (size_t)cin_g * sizeof(T));
+            const T *row = xc + (id * in1 + ih) * in2 * (channels_last ? C : 1);
+            for (int64_t r = 0; r < nruns; r++) {
+                const int64_t pw = runs[3 * r], len = runs[3 * r + 1], src = runs[3 * r + 2];
+                T *out = dst + pw * unit;
+                if (src < 0) {
+                    memset(out, 0, (size_t)(len * unit) * sizeof(T));
+                } else if (channels_last) {
+                    for (int64_t q = 0; q < len; q++) memcpy(out + q * unit, row + (src + q) * C, (size_t)nc * sizeof(T));
+                } else { /* channels-first: a transpose, LANES channel rows at a time */
+                    for (int64_t c0 = 0; c0 < nc; c0 += lanes)
+                        kt->KT_INTERLEAVE(len, CONVX_MIN(lanes, nc - c0), row + c0 * Pin + src, Pin, out + c0, unit);
                 }
-                continue;
-            }
-            /* Channels-first input: a transpose, in blocks of 16 channels so each band position
-             * gets a cache line's worth of channels from 16 sequential row reads. */
-            for (int64_t c0 = 0; c0 < cin_g; c0 += 16) {
-                const int64_t cb = CONVX_MIN(16, cin_g - c0);
-                const T *rows = xg + c0 * Pin + src_row;
-                for (int64_t pw = 0; pw < W; pw++) {
-                    T *out = dst + pw * cin_g + c0;
-                    const int64_t iw = cols[pw];
-                    if (iw < 0)
-                        for (int64_t i = 0; i < cb; i++) out[i] = 0;
-                    else
-                        for (int64_t i = 0; i < cb; i++) out[i] = rows[i * Pin + iw];
-                }
+                for (int64_t q = 0; q < len && src >= 0 && nc < unit; q++)
+                    memset(out + q * unit + nc, 0, (size_t)(unit - nc) * sizeof(T));
             }
         }
 }
@@ -606,7 +609,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     const int64_t panels = convx_ceil_div(cout_g, nr);
     /* K in chunks whose weight panel stays in L2 (one chunk unless K is very large) */
     const int64_t kc_max = convx_ceil_div(CONVX_MAX(K, 1), convx_ceil_div(CONVX_MAX(K, 1) * nr * (int64_t)sizeof(T), 256 * 1024));
-    const DNAME(direct_plan) plan = DNAME(plan_direct)(d, ax, num_threads);
+    const DNAME(direct_plan) plan = DNAME(plan_direct)(ax, N * out0 * G, cin_g, 256, 1 << 20, num_threads);
     /* plan_tasks over "pixels" that are whole tiles: a task's p0 is its tile index */
     const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks,
                                                  1, panels, num_threads);
@@ -623,15 +626,15 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
     {
-        /* Per thread: the k ranges of each pixel block of a tile, the band's column sources, the
+        /* Per thread: the k ranges of each pixel block of a tile, the band's column runs, the
          * pixel pointers (padded to whole MR blocks), then the band. */
-        const int64_t cols_count = plan.band[2].count;
+        const int64_t runs_count = 3 * plan.band[2].count;
         int64_t *segs = (int64_t *)convx_thread_scratch(
-            (size_t)(blocks_max * seg_stride + cols_count) * sizeof(int64_t) + (size_t)(tile_max + mr) * sizeof(T *) +
+            (size_t)(blocks_max * seg_stride + runs_count) * sizeof(int64_t) + (size_t)(tile_max + mr) * sizeof(T *) +
                 (size_t)plan.band_count * sizeof(T),
             &failed);
-        int64_t *cols = segs ? segs + blocks_max * seg_stride : NULL;
-        const T **pix = segs ? (const T **)(cols + cols_count) : NULL;
+        int64_t *runs = segs ? segs + blocks_max * seg_stride : NULL;
+        const T **pix = segs ? (const T **)(runs + runs_count) : NULL;
         T *band = pix ? (T *)(pix + tile_max + mr) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t index = 0; index < tasks.count; index++) {
@@ -658,7 +661,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
                         pix[q] = band + ((oh - oh0) * ax[1].stride * plan.band[2].count + (ow - ow0) * ax[2].stride) * unit;
                 }
             for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
-            if (!inside) DNAME(fill_band)(d, ax, &plan, xg, od, oh0, ow0, cols, band);
+            if (!inside) DNAME(fill_band)(ax, &plan, channels_last, Cin, cin_g, xg, od, oh0, ow0, runs, band);
             const int64_t width = ow1 - ow0;
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) { /* K = 0: the bias alone */
                 const int64_t k1 = CONVX_MIN(K, k0 + kc_max);

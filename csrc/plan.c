@@ -94,9 +94,8 @@ convx_status convx_conv_separable(const convx_conv_desc *dw, const convx_packed_
             pw->out_size[i] != dw->out_size[i])
             return CONVX_ERR_BAD_DESCRIPTOR;
     const int threads = (choose_threads(dw, num_threads) > 1 || choose_threads(pw, num_threads) > 1) ? num_threads : 1;
-    /* Fused; else (one channel making the packing ambiguous -- a 1-channel depthwise packs as
-     * dense, a 1-channel 1x1 as depthwise -- or rows too large for the fused tiles) the two
-     * steps through a full intermediate. */
+    /* Fused; else (one channel making the packing ambiguous: a 1-channel depthwise packs as
+     * dense, a 1-channel 1x1 as depthwise) the two steps through a full intermediate. */
     convx_status status = CONVX_ERR_UNSUPPORTED;
     if (dw_packed->depthwise && !pw_packed->depthwise) {
         if (dw->dtype == CONVX_FLOAT32)

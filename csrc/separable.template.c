@@ -1,8 +1,8 @@
 /* Depthwise-separable convolution fused tile by tile: each task computes the depthwise output
- * of a few whole output rows for every channel into an L2-sized tile, which the pointwise GEMM
- * then reads, so the intermediate never exists in full. Channels-first: the tile is directly
- * the GEMM's B panel (channels x pixels). Channels-last: the tile is pixels x channels, packed
- * into MR-pixel panels as the dense channels-last path does.
+ * of a tile (whole output rows, or a piece of one long row) for every channel into an L2-sized
+ * buffer, which the pointwise step then reads, so the intermediate never exists in full.
+ * Channels-first: the buffer is channels x pixels, directly the pixel-vector GEMM's B panel.
+ * Channels-last: it is pixels x channels, which the direct kernel reads in place.
  * Included after dense.template.c and depthwise.template.c (it uses their helpers). */
 
 #define SNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
@@ -12,30 +12,34 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
                                                     T *y, int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
-    const int64_t N = dw->batch, C = dw->in_channels, K = dw->out_channels; /* K = C*M channels merged */
+    const int64_t N = dw->batch, K = dw->out_channels; /* K = C*M channels merged */
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     const int64_t panels = convx_ceil_div(out_channels, mr), kc_max = SNAME(k_chunk)(K);
-    /* A task: about dense_nc_target pixels = whole output rows of one (n, od) plane. */
-    SNAME(dw_rows_plan) plan;
-    const convx_status planned = SNAME(plan_dw_rows)(dw, ax, CONVX_MAX(1, SNAME(dense_nc_target) / out2), &plan);
-    if (planned != CONVX_OK) return planned; /* UNSUPPORTED: the caller runs the two steps apart */
-    const int64_t rows = plan.rows_per_block, blocks = convx_ceil_div(out1, rows), tasks = N * out0 * blocks;
-    const int64_t ldb_max = convx_ceil_div(rows * out2, nr) * nr;
+    /* A task: a tile of about dense_nc_target pixels (whole output rows, or a piece of one) */
+    SNAME(dw_blocks_plan) plan;
+    const convx_status planned = SNAME(plan_dw_blocks)(dw, ax, SNAME(dense_nc_target), num_threads, &plan);
+    if (planned != CONVX_OK) return planned;
+    const int64_t tiles = plan.tiles.row_blocks * plan.tiles.col_blocks, tasks = N * out0 * tiles;
+    const int64_t ldb_max = convx_ceil_div(plan.tiles.rows * plan.tiles.cols, nr) * nr;
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        int64_t *scratch = SNAME(dw_rows_scratch)(&plan, &failed);
+        int64_t *scratch = (int64_t *)convx_thread_scratch(plan.scratch, &failed);
         T *mid = scratch ? (T *)convx_thread_scratch((size_t)(K * ldb_max) * sizeof(T), &failed) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!mid) continue;
-            const int64_t block = task % blocks, od = (task / blocks) % out0, n = task / (blocks * out0);
-            const int64_t oh0 = block * rows, oh1 = CONVX_MIN(out1, oh0 + rows);
-            const int64_t np = (oh1 - oh0) * out2, ldb = convx_ceil_div(np, nr) * nr, p0 = (od * out1 + oh0) * out2;
+            const int64_t tile = task % tiles, od = (task / tiles) % out0, n = task / (tiles * out0);
+            const int64_t rb = tile / plan.tiles.col_blocks, colb = tile % plan.tiles.col_blocks;
+            const int64_t oh0 = rb * plan.tiles.rows, oh1 = CONVX_MIN(out1, oh0 + plan.tiles.rows);
+            const int64_t ow0 = colb * plan.tiles.cols, ow1 = CONVX_MIN(out2, ow0 + plan.tiles.cols);
+            /* whole rows or a piece of one row: the tile's pixels are contiguous in the output */
+            const int64_t np = (oh1 - oh0) * (ow1 - ow0), ldb = convx_ceil_div(np, nr) * nr;
+            const int64_t p0 = (od * out1 + oh0) * out2 + ow0;
             /* mid[k][q]: depthwise output channel k at tile pixel q (zero beyond np) */
-            for (int64_t c = 0; c < C; c++)
-                SNAME(dw_rows_block)(&plan, scratch, x, dw_w, NULL, n, c, od, oh0, oh1, mid + c * (K / C) * ldb, ldb, out2);
+            for (int64_t cb = 0; cb < plan.blocks; cb++)
+                SNAME(dw_blocks_tile)(&plan, scratch, x, dw_w, NULL, n, od, tile, cb, mid, ldb, ow1 - ow0);
             for (int64_t k = 0; k < K && ldb > np; k++) memset(mid + k * ldb + np, 0, (size_t)(ldb - np) * sizeof(T));
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
@@ -51,7 +55,7 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
         convx_free(mid);
         convx_free(scratch);
     }
-    SNAME(free_dw_rows)(&plan);
+    convx_free(plan.off);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 

@@ -107,15 +107,58 @@ def test_depthwise_kernel_sizes_2d(rng, kernel, dtype):
 @pytest.mark.parametrize("mode", PADDING_MODES)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_depthwise_3x3_row_blocks(rng, height, dilation, stride, mode, dtype):
-    """3x3 with stride 1 or 2 has its own row kernel (output rows in blocks of four, two and one,
-    rows dilation apart): heights around its blocks, every dilation pairing, stride, padding
-    mode, dtype, multiplier and bias."""
+    """3x3 with stride 1 or 2 and dilation 1 or 2 along the row has its own register kernel
+    (dw_pixels_rows): heights and strides around the bands' rows, every dilation pairing,
+    padding mode, dtype, multiplier and bias."""
     x = make(rng, (2, 3, height, 13), dtype, integer=True)
     w = make(rng, (6, 1, 3, 3), dtype, integer=True)
     b = make(rng, (6,), dtype, integer=True)
     check_depthwise(x, w, b, stride=stride, padding="same", dilation=dilation, padding_mode=mode, exact=True)
     check_depthwise(x, w[::2], None, stride=stride, padding=(dilation[0], 0), dilation=dilation, padding_mode=mode,
                     exact=True)
+
+
+@pytest.mark.parametrize("channels, multiplier", [(5, 1), (8, 2), (13, 1), (16, 1), (3, 3)])
+@pytest.mark.parametrize("kernel, stride, dilation", [
+    ((3, 3), 1, 1), ((3, 3), 1, (1, 2)), ((3, 3), 2, 1), ((5, 5), 1, 1), ((5, 5), 2, 1),  # register kernels
+    ((3, 5), 1, 3), ((7, 1), (1, 2), 1), ((2, 2), 3, 2),                                  # generic taps
+])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_depthwise_channel_blocks(rng, channels, multiplier, kernel, stride, dilation, dtype):
+    """Channels-first depthwise runs on blocks of a vector's worth of channels (8 float32, 4
+    float64 with AVX2): partial last blocks, multipliers, every register-kernel shape and the
+    generic one, rows of 8-pixel blocks, a 4-pixel block and single pixels (width 29), both
+    thread counts; exact."""
+    x = make(rng, (2, channels, 10, 29), dtype, integer=True)
+    w = make(rng, (channels * multiplier, 1, *kernel), dtype, integer=True)
+    b = make(rng, (channels * multiplier,), dtype, integer=True)
+    for threads in (1, 2):
+        check_depthwise(x, w, b, stride=stride, padding="same", dilation=dilation, exact=True, num_threads=threads)
+
+
+@pytest.mark.parametrize("shape, kernel, dilation", [
+    ((1, 9, 200, 190), (3, 3), 1),  # band over 128 KiB: tiles of fewer rows
+    ((1, 9, 9000), (5,), 1),        # a row longer than a tile: pieces of one row
+    ((1, 4, 5000), (2,), 700),      # dilation wider than the tile: a band group per tap
+])
+@pytest.mark.parametrize("mode", PADDING_MODES)
+def test_depthwise_band_tiles(rng, shape, kernel, dilation, mode):
+    """Bands of channels-first depthwise: row tiles, pieces of long rows and per-tap groups, in
+    every padding mode, on both thread counts; exact."""
+    x = make(rng, shape, np.float32, integer=True)
+    w = make(rng, (shape[1], 1, *kernel), np.float32, integer=True)
+    for threads in (1, 2):
+        check_depthwise(x, w, None, padding="same", dilation=dilation, padding_mode=mode, exact=True,
+                        num_threads=threads)
+
+
+def test_depthwise_3d_channel_blocks(rng):
+    """A 3-D depthwise (conv3d with groups = C) on the same blocks: taps along depth too."""
+    x = make(rng, (1, 11, 5, 6, 13), np.float32, integer=True)
+    w = make(rng, (22, 1, 3, 2, 3), np.float32, integer=True)
+    for threads in (1, 2):
+        check_conv(x, w, None, stride=(1, 2, 1), padding="same", dilation=(2, 1, 1), groups=11, exact=True,
+                   num_threads=threads)
 
 
 @pytest.mark.parametrize("size", [1, 2, 5, 7, 13])

@@ -23,29 +23,25 @@ typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 typedef void(*convx_gemm_direct_f32_fn) CONVX_GEMM_DIRECT_SIGNATURE(float);
 typedef void(*convx_gemm_direct_f64_fn) CONVX_GEMM_DIRECT_SIGNATURE(double);
 
-/* Depthwise along rows (channels-first): for r < nrows, j < n,
- * out[r*out_step + j] = init + sum_t w[t] * rows[t][r*row_step + j]; each row readable
- * CONVX_DW_ROW_SLACK elements past n. */
-#define CONVX_DW_ROW_SLACK 32
-#define CONVX_DW_ROWS_SIGNATURE(T)                                                          \
-    (int64_t n, int64_t nrows, int64_t taps, const T *const *rows, int64_t row_step, const T *w, \
-     T init, T *out, int64_t out_step)
-typedef void(*convx_dw_rows_f32_fn) CONVX_DW_ROWS_SIGNATURE(float);
-typedef void(*convx_dw_rows_f64_fn) CONVX_DW_ROWS_SIGNATURE(double);
-/* Depthwise 3x3 along rows (channels-first), tap rows in_step apart, output rows row_taps
- * (1 or 2) tap rows apart: for m < nrows, j < n, out[m*out_step + j] = init +
- * sum_{kh,kw} w[kh*3 + kw] * in[(m*row_taps + kh)*in_step + kw_off[kw] + j]; rows readable
- * CONVX_DW_ROW_SLACK elements past n. */
-#define CONVX_DW3X3_SIGNATURE(T)                                                                             \
-    (int64_t n, int64_t nrows, const T *in, int64_t in_step, int64_t row_taps, const int64_t *kw_off, const T *w, \
-     T init, T *out, int64_t out_step)
-typedef void(*convx_dw3x3_f32_fn) CONVX_DW3X3_SIGNATURE(float);
-typedef void(*convx_dw3x3_f64_fn) CONVX_DW3X3_SIGNATURE(double);
 /* Depthwise across channels (channels-last): out[c] = init[c] + sum_t w[t*n + c] * rows[t][c]. */
 #define CONVX_DW_CHANNELS_SIGNATURE(T) \
     (int64_t n, int64_t taps, const T *const *rows, const T *w, const T *init, T *out)
 typedef void(*convx_dw_channels_f32_fn) CONVX_DW_CHANNELS_SIGNATURE(float);
 typedef void(*convx_dw_channels_f64_fn) CONVX_DW_CHANNELS_SIGNATURE(double);
+
+/* Channel blocks (LANES channels of a pixel side by side, lanes_f32/lanes_f64 of the table):
+ * interleave writes dst[i*ld + c] = src[c*src_step + i] for i < n, c < nc <= LANES. */
+#define CONVX_INTERLEAVE_SIGNATURE(T) (int64_t n, int64_t nc, const T *src, int64_t src_step, T *dst, int64_t ld)
+typedef void(*convx_interleave_f32_fn) CONVX_INTERLEAVE_SIGNATURE(float);
+typedef void(*convx_interleave_f64_fn) CONVX_INTERLEAVE_SIGNATURE(double);
+/* Depthwise over one channel block: for r < n, j < nc, out[r*ps + j*cs] = bias[j] +
+ * sum_t w[t*LANES + j] * in[r*in_step + off[t] + j]; bias (LANES values) may be NULL; taps in
+ * rows of kw_n, kw_step elements apart within a row. */
+#define CONVX_DW_PIXELS_SIGNATURE(T)                                                                      \
+    (int64_t n, int64_t taps, const int64_t *off, int64_t kw_n, int64_t kw_step, const T *in, int64_t in_step, \
+     const T *w, const T *bias, T *out, int64_t ps, int64_t cs, int64_t nc)
+typedef void(*convx_dw_pixels_f32_fn) CONVX_DW_PIXELS_SIGNATURE(float);
+typedef void(*convx_dw_pixels_f64_fn) CONVX_DW_PIXELS_SIGNATURE(double);
 
 typedef struct {
     const char *name;
@@ -54,12 +50,13 @@ typedef struct {
     convx_gemm_f64_fn gemm_f64;
     convx_gemm_direct_f32_fn gemm_direct_f32;
     convx_gemm_direct_f64_fn gemm_direct_f64;
-    convx_dw_rows_f32_fn dw_rows_f32;
-    convx_dw_rows_f64_fn dw_rows_f64;
-    convx_dw3x3_f32_fn dw3x3_f32;
-    convx_dw3x3_f64_fn dw3x3_f64;
     convx_dw_channels_f32_fn dw_channels_f32;
     convx_dw_channels_f64_fn dw_channels_f64;
+    int lanes_f32, lanes_f64; /* channels per block of interleave and dw_pixels */
+    convx_interleave_f32_fn interleave_f32;
+    convx_interleave_f64_fn interleave_f64;
+    convx_dw_pixels_f32_fn dw_pixels_f32;
+    convx_dw_pixels_f64_fn dw_pixels_f64;
 } convx_kernel_table;
 
 extern const convx_kernel_table convx_kernels_generic;

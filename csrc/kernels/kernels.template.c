@@ -126,156 +126,183 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
     }
 }
 
-/* Depthwise, channels-first: for each of nrows output rows r,
- * out[r*out_step + j] = init + sum_t w[t] * rows[t][r*row_step + j] for j < n. rows[t] is where
- * tap t's input starts for row 0 (any kernel, dilation, stride phase or padding row works) and
- * must be readable CONVX_DW_ROW_SLACK elements past n: the last block is computed whole. */
+/* Channel blocks: LANES channels side by side per pixel (one vector), the layout the
+ * channel-vectorised depthwise kernel reads and that channels-first bands are transposed into. */
 #if defined(__GNUC__)
-/* Stores the first `valid` (> 0) lanes of a vector: a whole vector straight from the register
- * when they all are (a memcpy would go through the stack and a library call). */
-static inline __attribute__((always_inline)) void KNAME(store_lanes)(T *out, KNAME(vec) acc, int64_t valid) {
-    enum { VL = VBYTES / (int)sizeof(T) };
-    if (valid >= VL)
-        *(KNAME(vec) *)out = acc;
-    else
-        for (int64_t i = 0; i < valid; i++) out[i] = acc[i];
-}
-
-/* Stores the first `valid` values of a 4-vector block. */
-static inline __attribute__((always_inline)) void KNAME(store_block)(T *out, const KNAME(vec) *acc, int64_t valid) {
-    enum { VL = VBYTES / (int)sizeof(T) };
-    for (int v = 0; v < 4 && v * VL < valid; v++) KNAME(store_lanes)(out + v * VL, acc[v], valid - v * VL);
-}
-
-/* One block of 4 vectors on one or two rows: 8 independent FMA chains hide the FMA latency. */
-static inline __attribute__((always_inline)) void KNAME(dw_block)(int64_t j, int64_t valid, int two, int64_t taps,
-                                                                  const T *const *CONVX_RESTRICT rows, int64_t offset,
-                                                                  int64_t row_step, const T *CONVX_RESTRICT w, T init,
-                                                                  T *out, int64_t out_step) {
-    enum { VL = VBYTES / (int)sizeof(T) };
-    KNAME(vec) a[4], b[4];
-    for (int v = 0; v < 4; v++) a[v] = b[v] = (KNAME(vec)){0} + init;
-    if (two) {
-        for (int64_t t = 0; t < taps; t++) {
-            const KNAME(vec) *r0 = (const KNAME(vec) *)(rows[t] + offset);
-            const KNAME(vec) *r1 = (const KNAME(vec) *)(rows[t] + offset + row_step);
-            const T wt = w[t];
-            for (int v = 0; v < 4; v++) {
-                a[v] += wt * r0[v];
-                b[v] += wt * r1[v];
-            }
-        }
-    } else { /* one row: even and odd taps accumulate separately, summed at the end */
-        for (int v = 0; v < 4; v++) b[v] = (KNAME(vec)){0};
-        int64_t t = 0;
-        for (; t + 1 < taps; t += 2) {
-            const KNAME(vec) *r0 = (const KNAME(vec) *)(rows[t] + offset);
-            const KNAME(vec) *r1 = (const KNAME(vec) *)(rows[t + 1] + offset);
-            for (int v = 0; v < 4; v++) {
-                a[v] += w[t] * r0[v];
-                b[v] += w[t + 1] * r1[v];
-            }
-        }
-        if (t < taps)
-            for (int v = 0; v < 4; v++) a[v] += w[t] * ((const KNAME(vec) *)(rows[t] + offset))[v];
-        for (int v = 0; v < 4; v++) a[v] += b[v];
-    }
-    KNAME(store_block)(out + j, a, valid);
-    if (two) KNAME(store_block)(out + out_step + j, b, valid);
-}
-#endif
-
-static void KNAME(dw_rows)(int64_t n, int64_t nrows, int64_t taps, const T *const *CONVX_RESTRICT rows,
-                           int64_t row_step, const T *CONVX_RESTRICT w, T init, T *CONVX_RESTRICT out,
-                           int64_t out_step) {
-#if defined(__GNUC__)
-    enum { VL = VBYTES / (int)sizeof(T) };
-    for (int64_t r = 0; r < nrows; r += 2) { /* two rows at a time share each weight broadcast */
-        T *o = out + r * out_step;
-        for (int64_t j = 0; j < n; j += 4 * VL) {
-            if (r + 1 < nrows)
-                KNAME(dw_block)(j, n - j, 1, taps, rows, r * row_step + j, row_step, w, init, o, out_step);
-            else
-                KNAME(dw_block)(j, n - j, 0, taps, rows, r * row_step + j, row_step, w, init, o, out_step);
-        }
-    }
+/* A constant two-vector shuffle in GCC's and Clang's spellings. */
+#if defined(__clang__)
+#define KSHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
 #else
-    for (int64_t r = 0; r < nrows; r++)
-        for (int64_t j = 0; j < n; j++) {
-            T a = init;
-            for (int64_t t = 0; t < taps; t++) a += w[t] * rows[t][r * row_step + j];
-            out[r * out_step + j] = a;
-        }
+#define KSHUF(a, b, ...) __builtin_shuffle(a, b, (KNAME(mask)){__VA_ARGS__})
+#endif
+typedef ITYPE KNAME(mask) __attribute__((vector_size(VBYTES)));
+
+/* Transposes the LANES x LANES block r in place: afterwards r[i][j] is the former r[j][i]. */
+static inline __attribute__((always_inline)) void KNAME(transpose_block)(KNAME(vec) *r) {
+#if LANES == 8
+    KNAME(vec) t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = KSHUF(r[2 * i], r[2 * i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[2 * i + 1] = KSHUF(r[2 * i], r[2 * i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = KSHUF(t[4 * i], t[4 * i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[4 * i + 1] = KSHUF(t[4 * i], t[4 * i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[4 * i + 2] = KSHUF(t[4 * i + 1], t[4 * i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[4 * i + 3] = KSHUF(t[4 * i + 1], t[4 * i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = KSHUF(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[i + 4] = KSHUF(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+#elif LANES == 4
+    const KNAME(vec) t0 = KSHUF(r[0], r[1], 0, 4, 2, 6), t1 = KSHUF(r[0], r[1], 1, 5, 3, 7);
+    const KNAME(vec) t2 = KSHUF(r[2], r[3], 0, 4, 2, 6), t3 = KSHUF(r[2], r[3], 1, 5, 3, 7);
+    r[0] = KSHUF(t0, t2, 0, 1, 4, 5);
+    r[1] = KSHUF(t1, t3, 0, 1, 4, 5);
+    r[2] = KSHUF(t0, t2, 2, 3, 6, 7);
+    r[3] = KSHUF(t1, t3, 2, 3, 6, 7);
+#elif LANES == 2
+    const KNAME(vec) t0 = KSHUF(r[0], r[1], 0, 2);
+    r[1] = KSHUF(r[0], r[1], 1, 3);
+    r[0] = t0;
+#else
+#error "transpose_block: unsupported LANES"
 #endif
 }
+#undef KSHUF
+#endif
 
-/* Depthwise 3x3, channels-first: for m < nrows, j < n, with S = row_taps (1 or 2),
- * out[m*out_step + j] = init + sum_{kh,kw < 3} w[kh*3 + kw] * in[(m*S + kh)*in_step + kw_off[kw] + j].
- * Input rows are readable CONVX_DW_ROW_SLACK elements past n. Four output rows are computed
- * together with the nine weights held in registers, so each input vector is loaded once for all
- * the output rows it serves (up to three): far fewer loads than dw_rows, whose loads are its
- * limit. Every output sums its taps in the same order whichever block it falls in. */
+/* dst[i*ld + c] = src[c*src_step + i] for pixels i < n, channels c < nc (<= LANES): nc
+ * channel rows into a pixel-major band whose pixels are ld elements apart. */
+static void KNAME(interleave)(int64_t n, int64_t nc, const T *CONVX_RESTRICT src, int64_t src_step,
+                              T *CONVX_RESTRICT dst, int64_t ld) {
+    int64_t i = 0;
 #if defined(__GNUC__)
-static inline __attribute__((always_inline)) void KNAME(dw3x3_block)(const int R, const int S, int64_t n, const T *in,
-                                                                     int64_t in_step, const int64_t *kw_off,
-                                                                     const KNAME(vec) *wv, T init, T *out,
-                                                                     int64_t out_step) {
-    enum { VL = VBYTES / (int)sizeof(T) };
-    const int64_t o0 = kw_off[0], o1 = kw_off[1], o2 = kw_off[2];
-    for (int64_t j = 0; j < n; j += VL) {
-        KNAME(vec) acc[4];
-        for (int q = 0; q < R; q++) acc[q] = (KNAME(vec)){0} + init;
-#pragma GCC unroll 16
-        for (int ir = 0; ir < (R - 1) * S + 3; ir++) {
-            const T *row = in + ir * in_step + j;
-            const KNAME(vec) x0 = *(const KNAME(vec) *)(row + o0), x1 = *(const KNAME(vec) *)(row + o1),
-                             x2 = *(const KNAME(vec) *)(row + o2);
-#pragma GCC unroll 4
-            for (int q = 0; q < R; q++) {
-                const int kh = ir - q * S;
-                if (kh < 0 || kh > 2) continue;
-                acc[q] += wv[kh * 3] * x0;
-                acc[q] += wv[kh * 3 + 1] * x1;
-                acc[q] += wv[kh * 3 + 2] * x2;
+    if (nc == LANES)
+        for (; i + LANES <= n; i += LANES) {
+            KNAME(vec) r[LANES];
+            for (int c = 0; c < LANES; c++) r[c] = *(const KNAME(vec) *)(src + c * src_step + i);
+            KNAME(transpose_block)(r);
+            for (int p = 0; p < LANES; p++) *(KNAME(vec) *)(dst + (i + p) * ld) = r[p];
+        }
+#endif
+    for (; i < n; i++)
+        for (int64_t c = 0; c < nc; c++) dst[i * ld + c] = src[c * src_step + i];
+}
+
+/* Depthwise over one block of LANES channels: for pixel r < n and channel j < nc,
+ * out[r*ps + j*cs] = bias[j] + sum_t w[t*LANES + j] * in[r*in_step + off[t] + j], bias LANES
+ * values or NULL; the taps come in rows of kw_n, kw_step elements apart
+ * (off[t + 1] = off[t] + kw_step within a row). `in` holds a pixel's LANES channels together (a band, or a channels-last
+ * input); each vector FMA serves LANES channels of one pixel, so stride, dilation and kernel
+ * size are only addresses. Channels-first output (ps == 1) is transposed in registers and
+ * stored as rows of pixels. */
+#if defined(__GNUC__)
+static inline __attribute__((always_inline)) void KNAME(dw_pixels_block)(const int R, int64_t taps,
+                                                                         const int64_t *CONVX_RESTRICT off, const T *in,
+                                                                         int64_t in_step, const T *CONVX_RESTRICT w,
+                                                                         KNAME(vec) start, T *out, int64_t ps, int64_t cs,
+                                                                         int64_t nc) {
+    const T *src[8];
+    KNAME(vec) acc[8];
+    for (int r = 0; r < R; r++) {
+        src[r] = in + r * in_step;
+        acc[r] = start;
+    }
+    for (int64_t t = 0; t < taps; t++) {
+        const KNAME(vec) wv = *(const KNAME(vec) *)(w + t * LANES);
+        const int64_t o = off[t];
+        for (int r = 0; r < R; r++) acc[r] += wv * *(const KNAME(vec) *)(src[r] + o);
+    }
+    if (nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
+        for (int r = 0; r < R; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
+        return;
+    }
+    if (nc == LANES && ps == 1 && R % LANES == 0) { /* channels-first: LANES pixels per vector */
+        for (int g = 0; g < R; g += LANES) {
+            KNAME(transpose_block)(acc + g);
+            for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
+        }
+        return;
+    }
+    for (int r = 0; r < R; r++)
+        for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = acc[r][j];
+}
+#endif
+
+/* Eight pixels of a kernel whose taps come in rows of K2 taps D pixels apart, pixels S apart
+ * (constants): each input vector is loaded once per kernel row and feeds every FMA that reads
+ * it, with the row's K2 weights in registers (an 8-pixel block otherwise loads 8 vectors per
+ * tap). Sums each output's taps in the same order as dw_pixels_block. */
+static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const int K2, const int S, const int D,
+                                                                        int64_t taps, const int64_t *CONVX_RESTRICT off,
+                                                                        const T *in, const T *CONVX_RESTRICT w,
+                                                                        KNAME(vec) start, T *out, int64_t ps, int64_t cs,
+                                                                        int64_t nc) {
+    KNAME(vec) acc[8];
+    for (int r = 0; r < 8; r++) acc[r] = start;
+    for (int64_t t = 0; t < taps; t += K2) {
+        const T *row = in + off[t];
+        KNAME(vec) wv[5];
+        for (int kw = 0; kw < K2; kw++) wv[kw] = *(const KNAME(vec) *)(w + (t + kw) * LANES);
+#pragma GCC unroll 32
+        for (int p = 0; p <= 7 * S + (K2 - 1) * D; p++) {
+            const KNAME(vec) x = *(const KNAME(vec) *)(row + p * LANES);
+#pragma GCC unroll 5
+            for (int kw = 0; kw < K2; kw++) {
+                const int q = p - kw * D;
+                if (q >= 0 && q % S == 0 && q / S < 8) acc[q / S] += wv[kw] * x;
             }
         }
-        for (int q = 0; q < R; q++) KNAME(store_lanes)(out + q * out_step + j, acc[q], n - j);
     }
+    if (nc == LANES && cs == 1) {
+        for (int r = 0; r < 8; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
+        return;
+    }
+    if (nc == LANES && ps == 1) {
+        for (int g = 0; g < 8; g += LANES) {
+            KNAME(transpose_block)(acc + g);
+            for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
+        }
+        return;
+    }
+    for (int r = 0; r < 8; r++)
+        for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = acc[r][j];
 }
-#endif
 
-/* Output rows [m, nrows) in blocks of four, then two, then one. */
-#define DW3X3_ROWS(S)                                                                                      \
-    do {                                                                                                   \
-        for (; m + 4 <= nrows; m += 4)                                                                     \
-            KNAME(dw3x3_block)(4, S, n, in + m * S * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step); \
-        for (; m + 2 <= nrows; m += 2)                                                                     \
-            KNAME(dw3x3_block)(2, S, n, in + m * S * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step); \
-        for (; m < nrows; m++)                                                                             \
-            KNAME(dw3x3_block)(1, S, n, in + m * S * in_step, in_step, kw_off, wv, init, out + m * out_step, out_step); \
-    } while (0)
+/* The (K2, S, D) shapes dw_pixels_rows is compiled for. */
+#define DW_PIXELS_ROWS(K2, S, D)                                                                             \
+    if (kw_n == K2 && in_step == S * LANES && kw_step == D * LANES) {                                       \
+        for (; r + 8 <= n; r += 8)                                                                           \
+            KNAME(dw_pixels_rows)(K2, S, D, taps, off, in + r * in_step, w, start, out + r * ps, ps, cs, nc); \
+    }
 
-static void KNAME(dw3x3_rows)(int64_t n, int64_t nrows, const T *in, int64_t in_step, int64_t row_taps,
-                              const int64_t *kw_off, const T *w, T init, T *out, int64_t out_step) {
-    int64_t m = 0;
+static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTRICT off, int64_t kw_n,
+                             int64_t kw_step, const T *in, int64_t in_step, const T *CONVX_RESTRICT w,
+                             const T *CONVX_RESTRICT bias, T *out, int64_t ps, int64_t cs, int64_t nc) {
+    int64_t r = 0;
 #if defined(__GNUC__)
-    KNAME(vec) wv[9];
-    for (int t = 0; t < 9; t++) wv[t] = (KNAME(vec)){0} + w[t];
-    if (row_taps == 1)
-        DW3X3_ROWS(1);
-    else
-        DW3X3_ROWS(2);
+    KNAME(vec) start = {0};
+    if (bias) start = *(const KNAME(vec) *)bias;
+    DW_PIXELS_ROWS(3, 1, 1)
+    else DW_PIXELS_ROWS(3, 1, 2) else DW_PIXELS_ROWS(5, 1, 1) else DW_PIXELS_ROWS(3, 2, 1) else DW_PIXELS_ROWS(5, 2, 1)
+    for (; r + 8 <= n; r += 8)
+        KNAME(dw_pixels_block)(8, taps, off, in + r * in_step, in_step, w, start, out + r * ps, ps, cs, nc);
+    for (; r + 4 <= n; r += 4)
+        KNAME(dw_pixels_block)(4, taps, off, in + r * in_step, in_step, w, start, out + r * ps, ps, cs, nc);
+    for (; r < n; r++)
+        KNAME(dw_pixels_block)(1, taps, off, in + r * in_step, in_step, w, start, out + r * ps, ps, cs, nc);
 #else
-    for (; m < nrows; m++)
-        for (int64_t j = 0; j < n; j++) {
-            T a = init;
-            for (int kh = 0; kh < 3; kh++)
-                for (int kw = 0; kw < 3; kw++) a += w[kh * 3 + kw] * in[(m * row_taps + kh) * in_step + kw_off[kw] + j];
-            out[m * out_step + j] = a;
+    for (; r < n; r++)
+        for (int64_t j = 0; j < nc; j++) {
+            T a = bias ? bias[j] : (T)0;
+            for (int64_t t = 0; t < taps; t++) a += w[t * LANES + j] * in[r * in_step + off[t] + j];
+            out[r * ps + j * cs] = a;
         }
 #endif
 }
-#undef DW3X3_ROWS
+#undef DW_PIXELS_ROWS
 
 /* Depthwise, channels-last: out[c] = init[c] + sum_t w[t*n + c] * rows[t][c] for c < n
  * (init may be NULL for 0). rows[t] is the input pixel tap t reads (or a zero vector). */
