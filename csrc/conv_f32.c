@@ -10,6 +10,7 @@
 #define KT_LANES lanes_f32
 #define KT_INTERLEAVE interleave_f32
 #define KT_DW_PIXELS dw_pixels_f32
+#define KT_SPREAD spread_f32
 #define KT_DW_CHANNELS dw_channels_f32
 #include "dense.template.c"
 #include "depthwise.template.c"

@@ -1,25 +1,39 @@
-/* Depthwise convolution (groups == in_channels, any depth multiplier M) for one element type.
- * Memory-bound, so it streams the input once instead of packing a GEMM operand:
- *  - channels-first: per tile of output rows and block of LANES channels, the input the tile
- *    reads is transposed into a band holding a pixel's LANES channels side by side (padding
- *    resolved, as the dense direct path's bands), and dw_pixels computes LANES channels of a
- *    pixel per vector FMA, so stride, dilation and kernel size are only addresses;
- *  - channels-last: each output pixel is one dw_channels call over pointers to input pixels.
- * The including file defines T, SFX, KT_LANES, KT_INTERLEAVE, KT_DW_PIXELS, KT_DW_CHANNELS;
- * included after dense.template.c, whose band machinery (plan_direct, fill_band) it uses. */
+/* Depthwise convolution (groups == in_channels, any depth multiplier M), and grouped
+ * convolution whose groups fit in a vector (G = in = out channels per group, G dividing LANES),
+ * for one element type. Memory-bound (depthwise) or short in K (small groups), so it streams the
+ * input once instead of packing a GEMM operand:
+ *  - channel blocks (channels-first depthwise; small groups in either layout): per tile of
+ *    output rows and block of LANES channels, the input the tile reads is copied into a band
+ *    holding a pixel's LANES channels side by side (padding resolved, as the dense direct path's
+ *    bands; channels-first transposes), and dw_pixels computes LANES channels of a pixel per
+ *    vector FMA, so stride, dilation and kernel size are only addresses. With groups of G, each
+ *    band pixel is spread into G vectors (vector i: input channel i of each lane's group), so a
+ *    group's reduction is G more taps of the same kernel;
+ *  - channels-last depthwise: each output pixel is one dw_channels call over pointers to input
+ *    pixels, read in place.
+ * The including file defines T, SFX, KT_LANES, KT_INTERLEAVE, KT_DW_PIXELS, KT_SPREAD,
+ * KT_DW_CHANNELS; included after dense.template.c, whose band machinery (plan_direct,
+ * fill_band) it uses. */
 
 #define WNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
-/* The channels-first machinery for one problem: tiles of whole output rows (or pieces of one
- * long row) of one (n, od) plane, a band per tile and channel block. Used by depthwise and
- * fused separable. */
+/* Does a problem of this algorithm (plan.c's small_groups) run on channel blocks? All but
+ * channels-last depthwise. */
+static int WNAME(channel_blocks)(const convx_conv_desc *d) {
+    return d->groups < d->in_channels || d->layout == CONVX_CHANNELS_FIRST;
+}
+
+/* The channel-block machinery for one problem: tiles of whole output rows (or pieces of one
+ * long row) of one (n, od) plane, a band per tile and channel block. Used by depthwise, small
+ * groups and fused separable. */
 typedef struct {
     const convx_conv_desc *d;
     const convx_axis *ax;
-    WNAME(direct_plan) tiles;
-    int64_t lanes, blocks; /* channels per block, blocks */
-    int64_t *off;          /* taps: where each tap sits in the band from a pixel's first tap */
-    size_t scratch;        /* bytes of per-thread scratch */
+    WNAME(direct_plan) tiles;  /* band positions hold group * lanes values */
+    int64_t lanes, blocks;     /* channels per block, blocks */
+    int64_t group, multiplier; /* G input channels per group (1: depthwise), M outputs per input */
+    int64_t *off;              /* taps x G: where each (tap, i) sits in the band from a pixel's first tap */
+    size_t scratch;            /* bytes of per-thread scratch */
 } WNAME(dw_blocks_plan);
 
 /* Bands of at most 128 KiB (L2-resident next to the output rows being written); tiles up to
@@ -27,56 +41,77 @@ typedef struct {
 static convx_status WNAME(plan_dw_blocks)(const convx_conv_desc *d, const convx_axis ax[3], int64_t target,
                                           int num_threads, WNAME(dw_blocks_plan) *plan) {
     const int64_t lanes = convx_kernels()->KT_LANES, k1 = ax[1].kernel, k2 = ax[2].kernel;
-    const int64_t taps = ax[0].kernel * k1 * k2, M = d->out_channels / d->in_channels;
+    const int64_t taps = ax[0].kernel * k1 * k2, G = d->in_channels / d->groups, unit = G * lanes;
     plan->d = d;
     plan->ax = ax;
     plan->lanes = lanes;
     plan->blocks = convx_ceil_div(d->in_channels, lanes);
-    plan->tiles = WNAME(plan_direct)(ax, d->batch * ax[0].out * plan->blocks, lanes, target, 128 << 10, num_threads);
-    plan->off = (int64_t *)convx_alloc((size_t)taps * sizeof(int64_t));
+    plan->group = G;
+    plan->multiplier = d->out_channels / d->in_channels;
+    plan->tiles = WNAME(plan_direct)(ax, d->batch * ax[0].out * plan->blocks, unit, target, 128 << 10, num_threads);
+    plan->off = (int64_t *)convx_alloc((size_t)(taps * G) * sizeof(int64_t));
     if (!plan->off) return CONVX_ERR_NO_MEMORY;
     const WNAME(band_axis) *b = plan->tiles.band;
     const int64_t W = b[2].count, HW = b[1].count * W;
     for (int64_t t = 0; t < taps; t++)
-        plan->off[t] = ((t / (k1 * k2)) * b[0].tap_step * HW + ((t / k2) % k1) * b[1].tap_step * W +
-                        (t % k2) * b[2].tap_step) * lanes;
-    /* per thread: the band's column runs, the bias of a block per multiplier, the band */
-    plan->scratch = (size_t)(3 * W) * sizeof(int64_t) + (size_t)(M * lanes + plan->tiles.band_count) * sizeof(T);
+        for (int64_t i = 0; i < G; i++)
+            plan->off[t * G + i] = ((t / (k1 * k2)) * b[0].tap_step * HW + ((t / k2) % k1) * b[1].tap_step * W +
+                                    (t % k2) * b[2].tap_step) * unit + i * lanes;
+    /* per thread: the band's column runs, the bias of a block per multiplier, the band, and
+     * with groups the band before spreading */
+    plan->scratch = (size_t)(3 * W) * sizeof(int64_t) +
+                    (size_t)(plan->multiplier * lanes + plan->tiles.band_count + (G > 1 ? plan->tiles.band_count / G : 0)) *
+                        sizeof(T);
     return CONVX_OK;
 }
 
 /* Output tile `tile` of plane (n, od) for channel block cb and every multiplier m: output
- * channel (c, m) of the tile's pixel (oh0 + i, ow0 + j) goes to dst + (c*M + m) * c_step +
- * i * row_step + j. w: packed by depthwise_pack; bias per output channel or NULL. */
+ * channel co of the tile's pixel (oh0 + i, ow0 + j) goes to dst + co * c_step + i * row_step +
+ * j * pix_step. w: packed by depthwise_pack; bias per output channel or NULL. */
 static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, int64_t *scratch, const T *x, const T *w,
                                   const T *bias, int64_t n, int64_t od, int64_t tile, int64_t cb, T *dst,
-                                  int64_t c_step, int64_t row_step) {
+                                  int64_t c_step, int64_t row_step, int64_t pix_step) {
     const convx_conv_desc *d = plan->d;
     const convx_axis *ax = plan->ax;
     const WNAME(direct_plan) *t = &plan->tiles;
-    const int64_t C = d->in_channels, M = d->out_channels / C, L = plan->lanes;
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t C = d->in_channels, M = plan->multiplier, G = plan->group, L = plan->lanes, unit = t->unit;
     const int64_t taps = ax[0].kernel * ax[1].kernel * ax[2].kernel, Pin = ax[0].in * ax[1].in * ax[2].in;
     const int64_t c0 = cb * L, nc = CONVX_MIN(L, C - c0), W = t->band[2].count;
     const int64_t rb = tile / t->col_blocks, colb = tile % t->col_blocks;
     const int64_t oh0 = rb * t->rows, oh1 = CONVX_MIN(ax[1].out, oh0 + t->rows);
     const int64_t ow0 = colb * t->cols, ow1 = CONVX_MIN(ax[2].out, ow0 + t->cols);
+    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
     T *bias_m = (T *)(scratch + 3 * W), *band = bias_m + M * L;
-    WNAME(fill_band)(ax, t, 0, C, nc, x + (n * C + c0) * Pin, od, oh0, ow0, scratch, band);
+    const T *xc = x + (channels_last ? n * Pin * C + c0 : (n * C + c0) * Pin);
+    if (G == 1) {
+        WNAME(fill_band)(ax, t, channels_last, C, nc, xc, od, oh0, ow0, scratch, band);
+    } else { /* the band of LANES channels per position, then each position spread for its groups */
+        WNAME(direct_plan) narrow = *t;
+        narrow.unit = L;
+        T *band0 = band + t->band_count;
+        WNAME(fill_band)(ax, &narrow, channels_last, C, nc, xc, od, oh0, ow0, scratch, band0);
+        kt->KT_SPREAD(t->band_count / unit, G, band0, band);
+    }
+    /* output channel of lane l, multiplier m: (c / G) * G * M + m * G + c % G for c = c0 + l,
+     * so lanes are M channels apart for depthwise, 1 for groups (M = 1) */
+    const int64_t lane_step = (G == 1 ? M : 1) * c_step;
     for (int64_t m = 0; bias && m < M; m++)
-        for (int64_t j = 0; j < L; j++) bias_m[m * L + j] = j < nc ? bias[(c0 + j) * M + m] : (T)0;
+        for (int64_t l = 0; l < L; l++)
+            bias_m[m * L + l] = l < nc ? bias[((c0 + l) / G) * G * M + m * G + (c0 + l) % G] : (T)0;
     for (int64_t m = 0; m < M; m++)
         for (int64_t oh = oh0; oh < oh1; oh++)
-            convx_kernels()->KT_DW_PIXELS(ow1 - ow0, taps, plan->off, ax[2].kernel, t->band[2].tap_step * L, band + (oh - oh0) * ax[1].stride * W * L,
-                                          ax[2].stride * L, w + (cb * M + m) * taps * L, bias ? bias_m + m * L : NULL,
-                                          dst + (c0 * M + m) * c_step + (oh - oh0) * row_step,
-                                          1, M * c_step, nc);
+            kt->KT_DW_PIXELS(ow1 - ow0, taps * G, plan->off, G == 1 ? ax[2].kernel : 1, t->band[2].tap_step * L,
+                             band + (oh - oh0) * ax[1].stride * W * unit, ax[2].stride * unit,
+                             w + (cb * M + m) * taps * G * L, bias ? bias_m + m * L : NULL,
+                             dst + (c0 * M + m * G) * c_step + (oh - oh0) * row_step, pix_step, lane_step, nc);
 }
 
-static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, const convx_axis ax[3],
-                                                    const T *x, const T *w, const T *bias, T *y,
-                                                    int num_threads) {
-    const int64_t C = d->in_channels, M = d->out_channels / C;
+static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const convx_axis ax[3], const T *x,
+                                              const T *w, const T *bias, T *y, int num_threads) {
+    const int64_t Cout = d->out_channels;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
+    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
     WNAME(dw_blocks_plan) plan;
     const convx_status planned = WNAME(plan_dw_blocks)(d, ax, 4096, num_threads, &plan);
     if (planned != CONVX_OK) return planned;
@@ -93,8 +128,12 @@ static convx_status WNAME(depthwise_channels_first)(const convx_conv_desc *d, co
             const int64_t tile = task % tiles, cb = (task / tiles) % plan.blocks;
             const int64_t od = (task / (tiles * plan.blocks)) % out0, n = task / (tiles * plan.blocks * out0);
             const int64_t rb = tile / plan.tiles.col_blocks, colb = tile % plan.tiles.col_blocks;
-            T *dst = y + n * C * M * P + (od * out1 + rb * plan.tiles.rows) * out2 + colb * plan.tiles.cols;
-            WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, tile, cb, dst, P, out2);
+            const int64_t p = (od * out1 + rb * plan.tiles.rows) * out2 + colb * plan.tiles.cols; /* tile's first pixel */
+            if (channels_last)
+                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, tile, cb, y + (n * P + p) * Cout, 1,
+                                      out2 * Cout, Cout);
+            else
+                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, tile, cb, y + n * Cout * P + p, P, out2, 1);
         }
         convx_free(scratch);
     }
@@ -188,22 +227,25 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-/* The weights as the layout's kernel reads them: for channels-first [block][m][tap][LANES]
- * (LANES channels of a block side by side, zeros past C), for channels-last [m][tap][c]. */
+/* The weights as the kernel reads them: for channel blocks [block][m][tap][i][LANES] (lane l
+ * of block b: input channel c = b*LANES + l, its output channel for m, its group's input
+ * channel i; zeros past C), for channels-last depthwise [m][tap][c]. */
 T *WNAME(depthwise_pack)(const convx_conv_desc *d, const T *w) {
-    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], C = d->in_channels, Cout = d->out_channels;
-    const int64_t M = Cout / C, L = convx_kernels()->KT_LANES, blocks = convx_ceil_div(C, L);
-    const int channels_first = d->layout == CONVX_CHANNELS_FIRST;
-    const size_t count = (size_t)((channels_first ? blocks * L : C) * M * taps);
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], C = d->in_channels;
+    const int64_t G = C / d->groups, M = d->out_channels / C, L = convx_kernels()->KT_LANES;
+    const int blocks = WNAME(channel_blocks)(d);
+    const size_t count = (size_t)((blocks ? convx_ceil_div(C, L) * L : C) * M * taps * G);
     T *packed = (T *)convx_alloc(CONVX_MAX(count, 1) * sizeof(T));
     if (!packed) return NULL;
     memset(packed, 0, count * sizeof(T));
-    for (int64_t co = 0; co < Cout; co++) {
-        const int64_t c = co / M, m = co % M;
-        for (int64_t t = 0; t < taps; t++)
-            packed[channels_first ? (((c / L) * M + m) * taps + t) * L + c % L : (m * taps + t) * C + c] =
-                w[co * taps + t];
-    }
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t m = 0; m < M; m++) {
+            const int64_t co = (c / G) * G * M + m * G + c % G; /* w is (C_out, G, taps) */
+            for (int64_t t = 0; t < taps; t++)
+                for (int64_t i = 0; i < G; i++)
+                    packed[blocks ? ((((c / L) * M + m) * taps + t) * G + i) * L + c % L : (m * taps + t) * C + c] =
+                        w[(co * G + i) * taps + t];
+        }
     return packed;
 }
 
@@ -212,8 +254,8 @@ convx_status WNAME(depthwise_run)(const convx_conv_desc *d, const T *packed, con
     convx_axis ax[3];
     convx_axes_from_desc(d, ax);
     if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
-    return d->layout == CONVX_CHANNELS_LAST ? WNAME(depthwise_channels_last)(d, ax, x, packed, bias, y, num_threads)
-                                            : WNAME(depthwise_channels_first)(d, ax, x, packed, bias, y, num_threads);
+    return WNAME(channel_blocks)(d) ? WNAME(channel_blocks_run)(d, ax, x, packed, bias, y, num_threads)
+                                    : WNAME(depthwise_channels_last)(d, ax, x, packed, bias, y, num_threads);
 }
 
 #undef WNAME

@@ -292,6 +292,32 @@ def test_groups_random(rng, dtype, groups, c_in, c_out):
                padding_mode="reflect")
 
 
+@pytest.mark.parametrize("group_width, groups", [(2, 5), (4, 3), (4, 32), (8, 2)])
+@pytest.mark.parametrize("nd, stride, dilation", [(1, 1, 3), (2, 1, 1), (2, 2, (1, 2)), (3, (1, 2, 1), 1)])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_small_groups(rng, group_width, groups, nd, stride, dilation, dtype, layout):
+    """Groups of 2, 4 or 8 input = output channels (ResNeXt's 32 x 4) run on vector channel
+    blocks, each input pixel spread into one vector per channel of its group: partial last
+    blocks (5 x 2, 3 x 4 channels), groups as wide as a vector, strides, dilations, 1-3 axes,
+    both layouts and thread counts; exact."""
+    c = group_width * groups
+    x = make(rng, (2, c) + {1: (37,), 2: (9, 21), 3: (5, 6, 11)}[nd], dtype, integer=True)
+    w = make(rng, (c, group_width) + KERNEL[nd], dtype, integer=True)
+    b = make(rng, (c,), dtype, integer=True)
+    for threads in (1, 2):
+        check_conv(x, w, b, stride=stride, padding="same", dilation=dilation, groups=groups, layout=layout,
+                   exact=True, num_threads=threads)
+
+
+@pytest.mark.parametrize("mode", PADDING_MODES)
+def test_small_groups_padding_modes(rng, mode):
+    x = make(rng, (1, 12, 13, 17), np.float32, integer=True)
+    w = make(rng, (12, 4, 3, 3), np.float32, integer=True)
+    for layout in LAYOUTS:
+        check_conv(x, w, None, padding=2, dilation=2, groups=3, padding_mode=mode, layout=layout, exact=True)
+
+
 def test_groups_are_independent(rng):
     """Changing group 1's input must not change group 0's outputs."""
     x = make(rng, (1, 4, 8), np.float64)

@@ -34,6 +34,10 @@ typedef void(*convx_dw_channels_f64_fn) CONVX_DW_CHANNELS_SIGNATURE(double);
 #define CONVX_INTERLEAVE_SIGNATURE(T) (int64_t n, int64_t nc, const T *src, int64_t src_step, T *dst, int64_t ld)
 typedef void(*convx_interleave_f32_fn) CONVX_INTERLEAVE_SIGNATURE(float);
 typedef void(*convx_interleave_f64_fn) CONVX_INTERLEAVE_SIGNATURE(double);
+/* Grouped channel blocks (G | LANES): dst[(p*G + i)*LANES + l] = src[p*LANES + (l/G)*G + i]. */
+#define CONVX_SPREAD_SIGNATURE(T) (int64_t n, int64_t G, const T *src, T *dst)
+typedef void(*convx_spread_f32_fn) CONVX_SPREAD_SIGNATURE(float);
+typedef void(*convx_spread_f64_fn) CONVX_SPREAD_SIGNATURE(double);
 /* Depthwise over one channel block: for r < n, j < nc, out[r*ps + j*cs] = bias[j] +
  * sum_t w[t*LANES + j] * in[r*in_step + off[t] + j]; bias (LANES values) may be NULL; taps in
  * rows of kw_n, kw_step elements apart within a row. */
@@ -57,6 +61,8 @@ typedef struct {
     convx_interleave_f64_fn interleave_f64;
     convx_dw_pixels_f32_fn dw_pixels_f32;
     convx_dw_pixels_f64_fn dw_pixels_f64;
+    convx_spread_f32_fn spread_f32;
+    convx_spread_f64_fn spread_f64;
 } convx_kernel_table;
 
 extern const convx_kernel_table convx_kernels_generic;

@@ -191,6 +191,66 @@ static void KNAME(interleave)(int64_t n, int64_t nc, const T *CONVX_RESTRICT src
         for (int64_t c = 0; c < nc; c++) dst[i * ld + c] = src[c * src_step + i];
 }
 
+/* Grouped channel blocks (groups of G channels, G dividing LANES): for each of n pixels of
+ * LANES channels, G vectors, vector i holding in lane l channel (l / G) * G + i: what every
+ * output lane of the group needs of input channel i of its group, side by side. */
+#if defined(__GNUC__)
+#define KSPREAD_LANE(G, i, l) (((l) / (G)) * (G) + (i))
+#if LANES == 8
+#define KSPREAD_MASK(G, i)                                                                                   \
+    KSPREAD_LANE(G, i, 0), KSPREAD_LANE(G, i, 1), KSPREAD_LANE(G, i, 2), KSPREAD_LANE(G, i, 3),              \
+        KSPREAD_LANE(G, i, 4), KSPREAD_LANE(G, i, 5), KSPREAD_LANE(G, i, 6), KSPREAD_LANE(G, i, 7)
+#elif LANES == 4
+#define KSPREAD_MASK(G, i) KSPREAD_LANE(G, i, 0), KSPREAD_LANE(G, i, 1), KSPREAD_LANE(G, i, 2), KSPREAD_LANE(G, i, 3)
+#elif LANES == 2
+#define KSPREAD_MASK(G, i) KSPREAD_LANE(G, i, 0), KSPREAD_LANE(G, i, 1)
+#endif
+#if defined(__clang__)
+#define KSPREAD(x, G, i) __builtin_shufflevector(x, x, KSPREAD_MASK(G, i))
+#else
+#define KSPREAD(x, G, i) __builtin_shuffle(x, (KNAME(mask)){KSPREAD_MASK(G, i)})
+#endif
+/* One pixel for a constant G. */
+static inline __attribute__((always_inline)) void KNAME(spread_pixel)(const int G, const T *src, T *dst) {
+    const KNAME(vec) x = *(const KNAME(vec) *)src;
+    KNAME(vec) *out = (KNAME(vec) *)dst;
+    out[0] = KSPREAD(x, G, 0), out[1] = KSPREAD(x, G, 1);
+#if LANES >= 4 /* (masks naming lanes a vector lacks do not compile on Clang, even unused) */
+    if (G >= 4) out[2] = KSPREAD(x, G, 2), out[3] = KSPREAD(x, G, 3);
+#endif
+#if LANES >= 8
+    if (G >= 8) {
+        out[4] = KSPREAD(x, G, 4), out[5] = KSPREAD(x, G, 5);
+        out[6] = KSPREAD(x, G, 6), out[7] = KSPREAD(x, G, 7);
+    }
+#endif
+}
+#endif
+
+static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT src, T *CONVX_RESTRICT dst) {
+    int64_t p = 0;
+#if defined(__GNUC__)
+    if (G == 2)
+        for (; p < n; p++) KNAME(spread_pixel)(2, src + p * LANES, dst + p * 2 * LANES);
+#if LANES >= 4
+    if (G == 4)
+        for (; p < n; p++) KNAME(spread_pixel)(4, src + p * LANES, dst + p * 4 * LANES);
+#endif
+#if LANES >= 8
+    if (G == 8)
+        for (; p < n; p++) KNAME(spread_pixel)(8, src + p * LANES, dst + p * 8 * LANES);
+#endif
+#endif
+    for (; p < n; p++)
+        for (int64_t i = 0; i < G; i++)
+            for (int64_t l = 0; l < LANES; l++) dst[(p * G + i) * LANES + l] = src[p * LANES + (l / G) * G + i];
+}
+#if defined(__GNUC__)
+#undef KSPREAD_LANE
+#undef KSPREAD_MASK
+#undef KSPREAD
+#endif
+
 /* Depthwise over one block of LANES channels: for pixel r < n and channel j < nc,
  * out[r*ps + j*cs] = bias[j] + sum_t w[t*LANES + j] * in[r*in_step + off[t] + j], bias LANES
  * values or NULL; the taps come in rows of kw_n, kw_step elements apart
