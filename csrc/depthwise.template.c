@@ -37,9 +37,10 @@ typedef struct {
 } WNAME(dw_blocks_plan);
 
 /* Bands of at most 128 KiB (L2-resident next to the output rows being written); tiles up to
- * `target` output pixels. */
+ * `target` output pixels. `split_blocks`: tasks are (tile, channel block) pairs, not tiles with
+ * every block, when the tiles of a plane are made a multiple of the threads. */
 static convx_status WNAME(plan_dw_blocks)(const convx_conv_desc *d, const convx_axis ax[3], int64_t target,
-                                          int num_threads, WNAME(dw_blocks_plan) *plan) {
+                                          int split_blocks, int num_threads, WNAME(dw_blocks_plan) *plan) {
     const int64_t lanes = convx_kernels()->KT_LANES, k1 = ax[1].kernel, k2 = ax[2].kernel;
     const int64_t taps = ax[0].kernel * k1 * k2, G = d->in_channels / d->groups, unit = G * lanes;
     plan->d = d;
@@ -48,7 +49,8 @@ static convx_status WNAME(plan_dw_blocks)(const convx_conv_desc *d, const convx_
     plan->blocks = convx_ceil_div(d->in_channels, lanes);
     plan->group = G;
     plan->multiplier = d->out_channels / d->in_channels;
-    plan->tiles = WNAME(plan_direct)(ax, d->batch * ax[0].out * plan->blocks, unit, target, 128 << 10, num_threads);
+    const int64_t planes = d->batch * ax[0].out * (split_blocks ? plan->blocks : 1);
+    plan->tiles = WNAME(plan_direct)(ax, planes, unit, target, 128 << 10, num_threads);
     plan->off = (int64_t *)convx_alloc((size_t)(taps * G) * sizeof(int64_t));
     if (!plan->off) return CONVX_ERR_NO_MEMORY;
     const WNAME(band_axis) *b = plan->tiles.band;
@@ -113,7 +115,7 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
     WNAME(dw_blocks_plan) plan;
-    const convx_status planned = WNAME(plan_dw_blocks)(d, ax, 4096, num_threads, &plan);
+    const convx_status planned = WNAME(plan_dw_blocks)(d, ax, 4096, 1, num_threads, &plan);
     if (planned != CONVX_OK) return planned;
     const int64_t tiles = plan.tiles.row_blocks * plan.tiles.col_blocks;
     const int64_t tasks = d->batch * out0 * plan.blocks * tiles;

@@ -15,9 +15,13 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
     const int64_t N = dw->batch, K = dw->out_channels; /* K = C*M channels merged */
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     const int64_t panels = convx_ceil_div(out_channels, mr), kc_max = SNAME(k_chunk)(K);
-    /* A task: a tile of about dense_nc_target pixels (whole output rows, or a piece of one) */
+    /* A task: a tile (whole output rows, or a piece of one) of up to 768 pixels whose depthwise
+     * output (K values per pixel) fills at most 256 KiB of L2, at least one per thread
+     * (measured, 64 -> 128 channels at 56x56: 768-pixel tiles 1.03-1.15x faster than 192) */
+    const int64_t target = CONVX_MIN(CONVX_MIN(768, CONVX_MAX(16, (256 << 10) / (K * (int64_t)sizeof(T)))),
+                                     convx_ceil_div(out1 * out2, num_threads));
     SNAME(dw_blocks_plan) plan;
-    const convx_status planned = SNAME(plan_dw_blocks)(dw, ax, SNAME(dense_nc_target), num_threads, &plan);
+    const convx_status planned = SNAME(plan_dw_blocks)(dw, ax, target, 0, num_threads, &plan);
     if (planned != CONVX_OK) return planned;
     const int64_t tiles = plan.tiles.row_blocks * plan.tiles.col_blocks, tasks = N * out0 * tiles;
     const int64_t ldb_max = convx_ceil_div(plan.tiles.rows * plan.tiles.cols, nr) * nr;
