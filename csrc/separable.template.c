@@ -7,6 +7,14 @@
 
 #define SNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
+/* Pixels per tile: up to 768 whose depthwise output (K values each) fills at most 256 KiB of
+ * L2, and at least one tile per thread (measured, 64 -> 128 channels at 56x56: 768-pixel tiles
+ * 1.03-1.15x faster than 192). */
+CONVX_INLINE int64_t SNAME(separable_tile)(int64_t K, int64_t plane, int num_threads) {
+    const int64_t fits = CONVX_MAX(16, (256 << 10) / (CONVX_MAX(K, 1) * (int64_t)sizeof(T)));
+    return CONVX_MAX(1, CONVX_MIN(CONVX_MIN(768, fits), convx_ceil_div(plane, num_threads)));
+}
+
 static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_w,
                                                     const T *pw_a, const T *bias, int64_t out_channels, const T *x,
                                                     T *y, int num_threads) {
@@ -15,11 +23,8 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
     const int64_t N = dw->batch, K = dw->out_channels; /* K = C*M channels merged */
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     const int64_t panels = convx_ceil_div(out_channels, mr), kc_max = SNAME(k_chunk)(K);
-    /* A task: a tile (whole output rows, or a piece of one) of up to 768 pixels whose depthwise
-     * output (K values per pixel) fills at most 256 KiB of L2, at least one per thread
-     * (measured, 64 -> 128 channels at 56x56: 768-pixel tiles 1.03-1.15x faster than 192) */
-    const int64_t target = CONVX_MIN(CONVX_MIN(768, CONVX_MAX(16, (256 << 10) / (K * (int64_t)sizeof(T)))),
-                                     convx_ceil_div(out1 * out2, num_threads));
+    /* A task: a tile (whole output rows, or a piece of one) */
+    const int64_t target = SNAME(separable_tile)(K, out1 * out2, num_threads);
     SNAME(dw_blocks_plan) plan;
     const convx_status planned = SNAME(plan_dw_blocks)(dw, ax, target, 0, num_threads, &plan);
     if (planned != CONVX_OK) return planned;
@@ -70,7 +75,9 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
     const int64_t N = dw->batch, K = dw->out_channels, Cout = out_channels;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
-    const int64_t rows = CONVX_MAX(1, CONVX_MIN(out1, SNAME(dense_nc_target) / out2)), blocks = convx_ceil_div(out1, rows);
+    /* A task: whole output rows of one (n, od) plane */
+    const int64_t rows = CONVX_MAX(1, CONVX_MIN(out1, SNAME(separable_tile)(K, out1 * out2, num_threads) / out2));
+    const int64_t blocks = convx_ceil_div(out1, rows);
     const int64_t tasks = N * out0 * blocks, np_max = rows * out2;
     const size_t dw_bytes = SNAME(dw_cl_scratch_bytes)(dw);
     /* Per thread: the pixel pointers into the tile (padded to whole MR blocks), the depthwise
