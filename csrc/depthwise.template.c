@@ -33,6 +33,7 @@ typedef struct {
     int64_t lanes, blocks;     /* channels per block, blocks */
     int64_t group, multiplier; /* G input channels per group (1: depthwise), M outputs per input */
     int64_t *off;              /* taps x G: where each (tap, i) sits in the band from a pixel's first tap */
+    int64_t slack;             /* elements after the band that dw_pixels may read */
     size_t scratch;            /* bytes of per-thread scratch */
 } WNAME(dw_blocks_plan);
 
@@ -59,10 +60,12 @@ static convx_status WNAME(plan_dw_blocks)(const convx_conv_desc *d, const convx_
         for (int64_t i = 0; i < G; i++)
             plan->off[t * G + i] = ((t / (k1 * k2)) * b[0].tap_step * HW + ((t / k2) % k1) * b[1].tap_step * W +
                                     (t % k2) * b[2].tap_step) * unit + i * lanes;
-    /* per thread: the band's column runs, the bias of a block per multiplier, the band, and
-     * with groups the band before spreading */
+    /* per thread: the band's column runs, the bias of a block per multiplier, the band and the
+     * slack dw_pixels may read past it, and with groups the band before spreading */
+    plan->slack = CONVX_DW_SLACK_PIXELS * ax[2].stride * unit;
     plan->scratch = (size_t)(3 * W) * sizeof(int64_t) +
-                    (size_t)(plan->multiplier * lanes + plan->tiles.band_count + (G > 1 ? plan->tiles.band_count / G : 0)) *
+                    (size_t)(plan->multiplier * lanes + plan->tiles.band_count + plan->slack +
+                             (G > 1 ? plan->tiles.band_count / G : 0)) *
                         sizeof(T);
     return CONVX_OK;
 }
@@ -91,7 +94,7 @@ static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, int64_t *sc
     } else { /* the band of LANES channels per position, then each position spread for its groups */
         WNAME(direct_plan) narrow = *t;
         narrow.unit = L;
-        T *band0 = band + t->band_count;
+        T *band0 = band + t->band_count + plan->slack;
         WNAME(fill_band)(ax, &narrow, channels_last, C, nc, xc, od, oh0, ow0, scratch, band0);
         kt->KT_SPREAD(t->band_count / unit, G, band0, band);
     }
@@ -109,6 +112,17 @@ static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, int64_t *sc
                              dst + (c0 * M + m * G) * c_step + (oh - oh0) * row_step, pix_step, lane_step, nc);
 }
 
+/* Per-thread scratch for a plan (NULL, and *failed set, when out of memory), the band's
+ * slack zeroed: its values reach only outputs that are never stored, but are read. */
+static int64_t *WNAME(dw_blocks_scratch)(const WNAME(dw_blocks_plan) *plan, int *failed) {
+    int64_t *scratch = (int64_t *)convx_thread_scratch(plan->scratch, failed);
+    if (scratch) {
+        T *slack = (T *)(scratch + 3 * plan->tiles.band[2].count) + plan->multiplier * plan->lanes + plan->tiles.band_count;
+        memset(slack, 0, (size_t)plan->slack * sizeof(T));
+    }
+    return scratch;
+}
+
 static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const convx_axis ax[3], const T *x,
                                               const T *w, const T *bias, T *y, int num_threads) {
     const int64_t Cout = d->out_channels;
@@ -123,7 +137,7 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        int64_t *scratch = (int64_t *)convx_thread_scratch(plan.scratch, &failed);
+        int64_t *scratch = WNAME(dw_blocks_scratch)(&plan, &failed);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
             if (!scratch) continue;

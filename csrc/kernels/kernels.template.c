@@ -254,54 +254,58 @@ static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT s
 /* Depthwise over one block of LANES channels: for pixel r < n and channel j < nc,
  * out[r*ps + j*cs] = bias[j] + sum_t w[t*LANES + j] * in[r*in_step + off[t] + j], bias LANES
  * values or NULL; the taps come in rows of kw_n, kw_step elements apart
- * (off[t + 1] = off[t] + kw_step within a row). `in` holds a pixel's LANES channels together (a band, or a channels-last
- * input); each vector FMA serves LANES channels of one pixel, so stride, dilation and kernel
- * size are only addresses. Channels-first output (ps == 1) is transposed in registers and
- * stored as rows of pixels. */
+ * (off[t + 1] = off[t] + kw_step within a row). `in` holds a pixel's LANES channels together
+ * (a band) and is readable for whole 8-pixel blocks: up to 7 * in_step elements past pixel n - 1.
+ * Each vector FMA serves LANES channels of one pixel, so stride, dilation and kernel size are
+ * only addresses. Channels-first output (ps == 1) is transposed in registers and stored as
+ * rows of pixels. */
 #if defined(__GNUC__)
-static inline __attribute__((always_inline)) void KNAME(dw_pixels_block)(const int R, int64_t taps,
-                                                                         const int64_t *CONVX_RESTRICT off, const T *in,
-                                                                         int64_t in_step, const T *CONVX_RESTRICT w,
-                                                                         KNAME(vec) start, T *out, int64_t ps, int64_t cs,
-                                                                         int64_t nc) {
-    const T *src[8];
-    KNAME(vec) acc[8];
-    for (int r = 0; r < R; r++) {
-        src[r] = in + r * in_step;
-        acc[r] = start;
-    }
-    for (int64_t t = 0; t < taps; t++) {
-        const KNAME(vec) wv = *(const KNAME(vec) *)(w + t * LANES);
-        const int64_t o = off[t];
-        for (int r = 0; r < R; r++) acc[r] += wv * *(const KNAME(vec) *)(src[r] + o);
-    }
+/* Stores the first `valid` (<= 8) pixels of an 8-pixel block (acc[r]: pixel r's LANES channels). */
+static inline __attribute__((always_inline)) void KNAME(dw_store)(KNAME(vec) *acc, int64_t valid, T *out, int64_t ps,
+                                                                  int64_t cs, int64_t nc) {
     if (nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
-        for (int r = 0; r < R; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
+        for (int r = 0; r < 8; r++)
+            if (r < valid) *(KNAME(vec) *)(out + r * ps) = acc[r];
         return;
     }
-    if (nc == LANES && ps == 1 && R % LANES == 0) { /* channels-first: LANES pixels per vector */
-        for (int g = 0; g < R; g += LANES) {
+    if (nc == LANES && ps == 1) { /* channels-first: LANES pixels of a channel per vector */
+        for (int g = 0; g < 8; g += LANES) {
             KNAME(transpose_block)(acc + g);
-            for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
+            for (int j = 0; j < LANES; j++) {
+                T *dst = out + j * cs + g;
+                if (valid >= g + LANES)
+                    *(KNAME(vec) *)dst = acc[g + j];
+                else
+                    for (int64_t r = 0; r < valid - g; r++) dst[r] = acc[g + j][r];
+            }
         }
         return;
     }
-    for (int r = 0; r < R; r++)
+    for (int64_t r = 0; r < valid; r++)
         for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = acc[r][j];
 }
-#endif
+
+/* Eight pixels, any taps: a vector load per pixel and tap. */
+static inline __attribute__((always_inline)) void KNAME(dw_pixels_block)(int64_t taps, const int64_t *CONVX_RESTRICT off,
+                                                                         const T *in, int64_t in_step,
+                                                                         const T *CONVX_RESTRICT w, KNAME(vec) *acc) {
+    const T *src[8];
+    for (int r = 0; r < 8; r++) src[r] = in + r * in_step;
+    for (int64_t t = 0; t < taps; t++) {
+        const KNAME(vec) wv = *(const KNAME(vec) *)(w + t * LANES);
+        const int64_t o = off[t];
+        for (int r = 0; r < 8; r++) acc[r] += wv * *(const KNAME(vec) *)(src[r] + o);
+    }
+}
 
 /* Eight pixels of a kernel whose taps come in rows of K2 taps D pixels apart, pixels S apart
  * (constants): each input vector is loaded once per kernel row and feeds every FMA that reads
- * it, with the row's K2 weights in registers (an 8-pixel block otherwise loads 8 vectors per
- * tap). Sums each output's taps in the same order as dw_pixels_block. */
+ * it, with the row's K2 weights in registers. Sums each output's taps in the same order as
+ * dw_pixels_block. */
 static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const int K2, const int S, const int D,
                                                                         int64_t taps, const int64_t *CONVX_RESTRICT off,
                                                                         const T *in, const T *CONVX_RESTRICT w,
-                                                                        KNAME(vec) start, T *out, int64_t ps, int64_t cs,
-                                                                        int64_t nc) {
-    KNAME(vec) acc[8];
-    for (int r = 0; r < 8; r++) acc[r] = start;
+                                                                        KNAME(vec) *acc) {
     for (int64_t t = 0; t < taps; t += K2) {
         const T *row = in + off[t];
         KNAME(vec) wv[5];
@@ -316,45 +320,44 @@ static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const in
             }
         }
     }
-    if (nc == LANES && cs == 1) {
-        for (int r = 0; r < 8; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
-        return;
-    }
-    if (nc == LANES && ps == 1) {
-        for (int g = 0; g < 8; g += LANES) {
-            KNAME(transpose_block)(acc + g);
-            for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
-        }
-        return;
-    }
-    for (int r = 0; r < 8; r++)
-        for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = acc[r][j];
 }
 
 /* The (K2, S, D) shapes dw_pixels_rows is compiled for. */
-#define DW_PIXELS_ROWS(K2, S, D)                                                                             \
-    if (kw_n == K2 && in_step == S * LANES && kw_step == D * LANES) {                                       \
-        for (; r + 8 <= n; r += 8)                                                                           \
-            KNAME(dw_pixels_rows)(K2, S, D, taps, off, in + r * in_step, w, start, out + r * ps, ps, cs, nc); \
+#define DW_PIXELS_ROWS(K2, S, D)                                                                   \
+    if (kw_n == K2 && in_step == S * LANES && kw_step == D * LANES) {                             \
+        for (int64_t r = 0; r < n; r += 8) {                                                       \
+            KNAME(vec) acc[8] = {start, start, start, start, start, start, start, start};          \
+            KNAME(dw_pixels_rows)(K2, S, D, taps, off, in + r * in_step, w, acc);                  \
+            DW_STORE(r);                                                                           \
+        }                                                                                          \
+        return;                                                                                    \
     }
+/* A whole block's store compiled apart from the last, partial one. */
+#define DW_STORE(r)                                                                                \
+    if (r + 8 <= n)                                                                                \
+        KNAME(dw_store)(acc, 8, out + r * ps, ps, cs, nc);                                         \
+    else                                                                                           \
+        KNAME(dw_store)(acc, n - r, out + r * ps, ps, cs, nc)
+#endif
 
 static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTRICT off, int64_t kw_n,
                              int64_t kw_step, const T *in, int64_t in_step, const T *CONVX_RESTRICT w,
                              const T *CONVX_RESTRICT bias, T *out, int64_t ps, int64_t cs, int64_t nc) {
-    int64_t r = 0;
 #if defined(__GNUC__)
     KNAME(vec) start = {0};
     if (bias) start = *(const KNAME(vec) *)bias;
     DW_PIXELS_ROWS(3, 1, 1)
-    else DW_PIXELS_ROWS(3, 1, 2) else DW_PIXELS_ROWS(5, 1, 1) else DW_PIXELS_ROWS(3, 2, 1) else DW_PIXELS_ROWS(5, 2, 1)
-    for (; r + 8 <= n; r += 8)
-        KNAME(dw_pixels_block)(8, taps, off, in + r * in_step, in_step, w, start, out + r * ps, ps, cs, nc);
-    for (; r + 4 <= n; r += 4)
-        KNAME(dw_pixels_block)(4, taps, off, in + r * in_step, in_step, w, start, out + r * ps, ps, cs, nc);
-    for (; r < n; r++)
-        KNAME(dw_pixels_block)(1, taps, off, in + r * in_step, in_step, w, start, out + r * ps, ps, cs, nc);
+    DW_PIXELS_ROWS(3, 1, 2)
+    DW_PIXELS_ROWS(5, 1, 1)
+    DW_PIXELS_ROWS(3, 2, 1)
+    DW_PIXELS_ROWS(5, 2, 1)
+    for (int64_t r = 0; r < n; r += 8) {
+        KNAME(vec) acc[8] = {start, start, start, start, start, start, start, start};
+        KNAME(dw_pixels_block)(taps, off, in + r * in_step, in_step, w, acc);
+        DW_STORE(r);
+    }
 #else
-    for (; r < n; r++)
+    for (int64_t r = 0; r < n; r++)
         for (int64_t j = 0; j < nc; j++) {
             T a = bias ? bias[j] : (T)0;
             for (int64_t t = 0; t < taps; t++) a += w[t * LANES + j] * in[r * in_step + off[t] + j];
@@ -362,7 +365,10 @@ static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTR
         }
 #endif
 }
+#if defined(__GNUC__)
 #undef DW_PIXELS_ROWS
+#undef DW_STORE
+#endif
 
 /* Depthwise, channels-last: out[c] = init[c] + sum_t w[t*n + c] * rows[t][c] for c < n
  * (init may be NULL for 0). rows[t] is the input pixel tap t reads (or a zero vector). */
