@@ -60,20 +60,20 @@ static convx_status WNAME(plan_dw_blocks)(const convx_conv_desc *d, const convx_
         for (int64_t i = 0; i < G; i++)
             plan->off[t * G + i] = ((t / (k1 * k2)) * b[0].tap_step * HW + ((t / k2) % k1) * b[1].tap_step * W +
                                     (t % k2) * b[2].tap_step) * unit + i * lanes;
-    /* per thread: the band's column runs, the bias of a block per multiplier, the band and the
-     * slack dw_pixels may read past it, and with groups the band before spreading */
+    /* per thread: the band (first: vectors aligned) and the slack dw_pixels may read past it,
+     * with groups the band before spreading, the bias of a block per multiplier, the band's
+     * column runs */
     plan->slack = CONVX_DW_SLACK_PIXELS * ax[2].stride * unit;
-    plan->scratch = (size_t)(3 * W) * sizeof(int64_t) +
-                    (size_t)(plan->multiplier * lanes + plan->tiles.band_count + plan->slack +
-                             (G > 1 ? plan->tiles.band_count / G : 0)) *
-                        sizeof(T);
+    plan->scratch = (size_t)(plan->tiles.band_count + plan->slack + (G > 1 ? plan->tiles.band_count / G : 0) +
+                             plan->multiplier * lanes) * sizeof(T) +
+                    (size_t)(3 * W) * sizeof(int64_t);
     return CONVX_OK;
 }
 
 /* Output tile `tile` of plane (n, od) for channel block cb and every multiplier m: output
  * channel co of the tile's pixel (oh0 + i, ow0 + j) goes to dst + co * c_step + i * row_step +
  * j * pix_step. w: packed by depthwise_pack; bias per output channel or NULL. */
-static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, int64_t *scratch, const T *x, const T *w,
+static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, T *scratch, const T *x, const T *w,
                                   const T *bias, int64_t n, int64_t od, int64_t tile, int64_t cb, T *dst,
                                   int64_t c_step, int64_t row_step, int64_t pix_step) {
     const convx_conv_desc *d = plan->d;
@@ -87,15 +87,16 @@ static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, int64_t *sc
     const int64_t oh0 = rb * t->rows, oh1 = CONVX_MIN(ax[1].out, oh0 + t->rows);
     const int64_t ow0 = colb * t->cols, ow1 = CONVX_MIN(ax[2].out, ow0 + t->cols);
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
-    T *bias_m = (T *)(scratch + 3 * W), *band = bias_m + M * L;
+    T *band = scratch, *band0 = band + t->band_count + plan->slack;
+    T *bias_m = band0 + (G > 1 ? t->band_count / G : 0);
+    int64_t *runs = (int64_t *)(bias_m + M * L);
     const T *xc = x + (channels_last ? n * Pin * C + c0 : (n * C + c0) * Pin);
     if (G == 1) {
-        WNAME(fill_band)(ax, t, channels_last, C, nc, xc, od, oh0, ow0, scratch, band);
+        WNAME(fill_band)(ax, t, channels_last, C, nc, xc, od, oh0, ow0, runs, band);
     } else { /* the band of LANES channels per position, then each position spread for its groups */
         WNAME(direct_plan) narrow = *t;
         narrow.unit = L;
-        T *band0 = band + t->band_count + plan->slack;
-        WNAME(fill_band)(ax, &narrow, channels_last, C, nc, xc, od, oh0, ow0, scratch, band0);
+        WNAME(fill_band)(ax, &narrow, channels_last, C, nc, xc, od, oh0, ow0, runs, band0);
         kt->KT_SPREAD(t->band_count / unit, G, band0, band);
     }
     /* output channel of lane l, multiplier m: (c / G) * G * M + m * G + c % G for c = c0 + l,
@@ -114,12 +115,9 @@ static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, int64_t *sc
 
 /* Per-thread scratch for a plan (NULL, and *failed set, when out of memory), the band's
  * slack zeroed: its values reach only outputs that are never stored, but are read. */
-static int64_t *WNAME(dw_blocks_scratch)(const WNAME(dw_blocks_plan) *plan, int *failed) {
-    int64_t *scratch = (int64_t *)convx_thread_scratch(plan->scratch, failed);
-    if (scratch) {
-        T *slack = (T *)(scratch + 3 * plan->tiles.band[2].count) + plan->multiplier * plan->lanes + plan->tiles.band_count;
-        memset(slack, 0, (size_t)plan->slack * sizeof(T));
-    }
+static T *WNAME(dw_blocks_scratch)(const WNAME(dw_blocks_plan) *plan, int *failed) {
+    T *scratch = (T *)convx_thread_scratch(plan->scratch, failed);
+    if (scratch) memset(scratch + plan->tiles.band_count, 0, (size_t)plan->slack * sizeof(T));
     return scratch;
 }
 
@@ -137,7 +135,7 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        int64_t *scratch = WNAME(dw_blocks_scratch)(&plan, &failed);
+        T *scratch = WNAME(dw_blocks_scratch)(&plan, &failed);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
             if (!scratch) continue;

@@ -34,7 +34,7 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        int64_t *scratch = SNAME(dw_blocks_scratch)(&plan, &failed);
+        T *scratch = SNAME(dw_blocks_scratch)(&plan, &failed);
         T *mid = scratch ? (T *)convx_thread_scratch((size_t)(K * ldb_max) * sizeof(T), &failed) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
