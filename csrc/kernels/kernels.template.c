@@ -260,29 +260,25 @@ static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT s
  * only addresses. Channels-first output (ps == 1) is transposed in registers and stored as
  * rows of pixels. */
 #if defined(__GNUC__)
-/* Stores the first `valid` (<= 8) pixels of an 8-pixel block (acc[r]: pixel r's LANES channels). */
+/* Stores the first `valid` (<= 8) pixels of an 8-pixel block (acc[r]: pixel r's LANES
+ * channels): whole vectors for a full block, through a tile for the last one. */
 static inline __attribute__((always_inline)) void KNAME(dw_store)(KNAME(vec) *acc, int64_t valid, T *out, int64_t ps,
                                                                   int64_t cs, int64_t nc) {
-    if (nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
-        for (int r = 0; r < 8; r++)
-            if (r < valid) *(KNAME(vec) *)(out + r * ps) = acc[r];
+    if (valid == 8 && nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
+        for (int r = 0; r < 8; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
         return;
     }
-    if (nc == LANES && ps == 1) { /* channels-first: LANES pixels of a channel per vector */
+    if (valid == 8 && nc == LANES && ps == 1) { /* channels-first: LANES pixels of a channel per vector */
         for (int g = 0; g < 8; g += LANES) {
             KNAME(transpose_block)(acc + g);
-            for (int j = 0; j < LANES; j++) {
-                T *dst = out + j * cs + g;
-                if (valid >= g + LANES)
-                    *(KNAME(vec) *)dst = acc[g + j];
-                else
-                    for (int64_t r = 0; r < valid - g; r++) dst[r] = acc[g + j][r];
-            }
+            for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
         }
         return;
     }
+    T tile[8][LANES];
+    for (int r = 0; r < 8; r++) *(KNAME(vec) *)tile[r] = acc[r];
     for (int64_t r = 0; r < valid; r++)
-        for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = acc[r][j];
+        for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = tile[r][j];
 }
 
 /* Eight pixels, any taps: a vector load per pixel and tap. */
@@ -308,6 +304,9 @@ static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const in
                                                                         KNAME(vec) *acc) {
     for (int64_t t = 0; t < taps; t += K2) {
         const T *row = in + off[t];
+        /* one pointer, so every load below is row plus a constant (else GCC keeps an index
+         * register per load, and spills them) */
+        __asm__("" : "+r"(row));
         KNAME(vec) wv[5];
         for (int kw = 0; kw < K2; kw++) wv[kw] = *(const KNAME(vec) *)(w + (t + kw) * LANES);
 #pragma GCC unroll 32
