@@ -9,6 +9,7 @@
 #define KT_GEMM_DIRECT gemm_direct_f64
 #define KT_LANES lanes_f64
 #define KT_INTERLEAVE interleave_f64
+#define KT_COPY_PIXELS copy_pixels_f64
 #define KT_DW_PIXELS dw_pixels_f64
 #define KT_SPREAD spread_f64
 #define KT_DW_CHANNELS dw_channels_f64

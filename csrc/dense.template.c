@@ -8,7 +8,8 @@
  *    and dense_channels_last for channels-last transposed): each task packs one KC x NC tile of
  *    X straight from the input (1x1: reads it in place), resolving stride, dilation, padding
  *    and the transposed gather in the addressing, then runs the MR x NR micro-kernel over it.
- * The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM, KT_GEMM_DIRECT, KT_LANES, KT_INTERLEAVE. */
+ * The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM, KT_GEMM_DIRECT, KT_LANES, KT_INTERLEAVE,
+ * KT_COPY_PIXELS. */
 
 #define DNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
@@ -520,7 +521,7 @@ static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t
                 if (src < 0) {
                     memset(out, 0, (size_t)(len * unit) * sizeof(T));
                 } else if (channels_last) {
-                    for (int64_t q = 0; q < len; q++) memcpy(out + q * unit, row + (src + q) * C, (size_t)nc * sizeof(T));
+                    kt->KT_COPY_PIXELS(len, nc, row + src * C, C, out, unit);
                 } else { /* channels-first: a transpose, LANES channel rows at a time */
                     for (int64_t c0 = 0; c0 < nc; c0 += lanes)
                         kt->KT_INTERLEAVE(len, CONVX_MIN(lanes, nc - c0), row + c0 * Pin + src, Pin, out + c0, unit);

@@ -68,54 +68,71 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_wt,
+static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_w,
                                                    const T *pw_b, const T *bias, int64_t out_channels, const T *x,
                                                    T *y, int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
     const int64_t N = dw->batch, K = dw->out_channels, Cout = out_channels;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
-    /* A task: whole output rows of one (n, od) plane */
-    const int64_t rows = CONVX_MAX(1, CONVX_MIN(out1, SNAME(separable_tile)(K, out1 * out2, num_threads) / out2));
-    const int64_t blocks = convx_ceil_div(out1, rows);
-    const int64_t tasks = N * out0 * blocks, np_max = rows * out2;
-    const size_t dw_bytes = SNAME(dw_cl_scratch_bytes)(dw);
-    /* Per thread: the pixel pointers into the tile (padded to whole MR blocks), the depthwise
-     * scratch (pointers, then values), then the tile: pointers first, they need the stricter
-     * alignment. */
-    const size_t scratch = dw_bytes + (size_t)(np_max + mr) * sizeof(T *) + (size_t)(np_max * K) * sizeof(T);
+    /* A task: a tile (whole output rows, or a piece of one); its depthwise part on channel
+     * blocks, or pixel by pixel in place (as depthwise_pack packed it) */
+    const int on_blocks = SNAME(channel_blocks)(dw);
+    SNAME(dw_blocks_plan) plan;
+    const convx_status planned =
+        SNAME(plan_dw_blocks)(dw, ax, SNAME(separable_tile)(K, out1 * out2, num_threads), 0, num_threads, &plan);
+    if (planned != CONVX_OK) return planned;
+    const int64_t tiles = plan.tiles.row_blocks * plan.tiles.col_blocks, tasks = N * out0 * tiles;
+    const int64_t np_max = plan.tiles.rows * plan.tiles.cols;
+    /* Per thread: the pixel pointers into the tile (padded to whole MR blocks), then the tile */
+    const size_t scratch = (size_t)(np_max + mr) * sizeof(T *) + (size_t)(np_max * K) * sizeof(T);
     const int64_t seg[2] = {0, K}; /* the whole reduction in one range */
     int failed = 0;
 
     int64_t *off = (int64_t *)convx_alloc((size_t)(K + 1) * sizeof(int64_t)); /* channel k of a pixel */
-    if (!off) return CONVX_ERR_NO_MEMORY;
+    if (!off) {
+        convx_free(plan.off);
+        return CONVX_ERR_NO_MEMORY;
+    }
     for (int64_t k = 0; k < K; k++) off[k] = k;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
         const T **pix = (const T **)convx_thread_scratch(scratch, &failed);
-        char *block = pix ? (char *)(pix + np_max + mr) : NULL;
-        const SNAME(dw_cl_scratch) dws = SNAME(dw_cl_carve)(dw, NULL, block);
-        T *mid = block ? (T *)(block + dw_bytes) : NULL;
+        T *mid = pix ? (T *)(pix + np_max + mr) : NULL;
+        T *blocks_scratch = on_blocks && mid ? SNAME(dw_blocks_scratch)(&plan, &failed) : NULL;
+        void *cl_block = !on_blocks && mid ? convx_thread_scratch(SNAME(dw_cl_scratch_bytes)(dw), &failed) : NULL;
+        const SNAME(dw_cl_scratch) dws = SNAME(dw_cl_carve)(dw, NULL, cl_block);
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
-            if (!block) continue;
-            const int64_t b = task % blocks, od = (task / blocks) % out0, n = task / (blocks * out0);
-            const int64_t oh0 = b * rows, oh1 = CONVX_MIN(out1, oh0 + rows), np = (oh1 - oh0) * out2;
-            T *yt = y + (n * P + (od * out1 + oh0) * out2) * Cout;
+            if (!blocks_scratch && !cl_block) continue;
+            const int64_t tile = task % tiles, od = (task / tiles) % out0, n = task / (tiles * out0);
+            const int64_t rb = tile / plan.tiles.col_blocks, colb = tile % plan.tiles.col_blocks;
+            const int64_t oh0 = rb * plan.tiles.rows, oh1 = CONVX_MIN(out1, oh0 + plan.tiles.rows);
+            const int64_t ow0 = colb * plan.tiles.cols, ow1 = CONVX_MIN(out2, ow0 + plan.tiles.cols);
+            const int64_t width = ow1 - ow0, np = (oh1 - oh0) * width;
+            /* whole rows or a piece of one row: the tile's pixels are contiguous in the output */
+            T *yt = y + (n * P + (od * out1 + oh0) * out2 + ow0) * Cout;
             /* mid[q][k]: depthwise output channel k at tile pixel q, which the direct kernel reads
              * in place (pixel q's channels at pix[q] + k) */
-            for (int64_t oh = oh0; oh < oh1; oh++)
-                SNAME(dw_cl_row)(dw, ax, &dws, x, dw_wt, NULL, n, od, oh, mid + (oh - oh0) * out2 * K);
+            if (on_blocks)
+                for (int64_t cb = 0; cb < plan.blocks; cb++)
+                    SNAME(dw_blocks_tile)(&plan, blocks_scratch, x, dw_w, NULL, n, od, tile, cb, mid, 1, width * K, K);
+            else
+                for (int64_t oh = oh0; oh < oh1; oh++)
+                    SNAME(dw_cl_row)(dw, ax, &dws, x, dw_w, NULL, n, od, oh, ow0, ow1, mid + (oh - oh0) * width * K);
             for (int64_t q = 0; q < np + mr; q++) pix[q] = mid + (q < np ? q : 0) * K;
             for (int64_t co0 = 0; co0 < Cout; co0 += nr)
                 for (int64_t q0 = 0; q0 < np; q0 += mr)
                     kt->KT_GEMM_DIRECT(1, seg, pix + q0, off, pw_b + co0 * K, yt + q0 * Cout + co0, Cout, 1,
                                        CONVX_MIN(mr, np - q0), CONVX_MIN(nr, Cout - co0), 0, bias ? bias + co0 : NULL);
         }
+        convx_free(cl_block);
+        convx_free(blocks_scratch);
         convx_free((void *)pix);
     }
     convx_free(off);
+    convx_free(plan.off);
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
@@ -127,9 +144,10 @@ convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, cons
     convx_axis ax[3];
     convx_axes_from_desc(dw, ax);
     if (dw->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || out_channels == 0) return CONVX_OK;
+    const T *w = SNAME(depthwise_weights)(dw, dw_w);
     return dw->layout == CONVX_CHANNELS_FIRST
-               ? SNAME(separable_channels_first)(dw, ax, dw_w, pw, bias, out_channels, x, y, num_threads)
-               : SNAME(separable_channels_last)(dw, ax, dw_w, pw, bias, out_channels, x, y, num_threads);
+               ? SNAME(separable_channels_first)(dw, ax, w, pw, bias, out_channels, x, y, num_threads)
+               : SNAME(separable_channels_last)(dw, ax, w, pw, bias, out_channels, x, y, num_threads);
 }
 
 #undef SNAME

@@ -215,6 +215,24 @@ def test_separable_exact(rng, nd, multiplier, pw_form, layout):
     check_separable(x, dw, pw, b, stride=2, padding="same", dilation=2, layout=layout, exact=True)
 
 
+@pytest.mark.parametrize("channels, kernel, stride", [
+    (300, (3, 3), 1),   # wide tiles of many channels: pieces of rows (channels-last: read in place)
+    (300, (5, 5), 1),   # the same on channel blocks in both layouts
+    (80, (3, 3), 2),    # channels-last in place at stride 2
+    (20, (3, 3), 1),    # few channels: channel blocks in both layouts
+])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_separable_tiles_and_paths(rng, channels, kernel, stride, layout):
+    """The fused tiles (whole rows, or pieces of rows too wide for the depthwise output to stay
+    in L2) and both depthwise paths of channels-last, on both thread counts; exact."""
+    x = make(rng, (1, channels, 4, 700), np.float32, integer=True)
+    dw = make(rng, (channels, 1, *kernel), np.float32, integer=True)
+    pw = make(rng, (5, channels), np.float32, integer=True)
+    b = make(rng, (5,), np.float32, integer=True)
+    for threads in (1, 2):
+        check_separable(x, dw, pw, b, stride=stride, padding="same", layout=layout, exact=True, num_threads=threads)
+
+
 @pytest.mark.parametrize("nd", [1, 2])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("mode", PADDING_MODES)

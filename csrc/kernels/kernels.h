@@ -34,6 +34,10 @@ typedef void(*convx_dw_channels_f64_fn) CONVX_DW_CHANNELS_SIGNATURE(double);
 #define CONVX_INTERLEAVE_SIGNATURE(T) (int64_t n, int64_t nc, const T *src, int64_t src_step, T *dst, int64_t ld)
 typedef void(*convx_interleave_f32_fn) CONVX_INTERLEAVE_SIGNATURE(float);
 typedef void(*convx_interleave_f64_fn) CONVX_INTERLEAVE_SIGNATURE(double);
+/* dst[i*ld + c] = src[i*src_step + c] for i < n, c < nc (channels-last pixels into a band). */
+#define CONVX_COPY_PIXELS_SIGNATURE(T) (int64_t n, int64_t nc, const T *src, int64_t src_step, T *dst, int64_t ld)
+typedef void(*convx_copy_pixels_f32_fn) CONVX_COPY_PIXELS_SIGNATURE(float);
+typedef void(*convx_copy_pixels_f64_fn) CONVX_COPY_PIXELS_SIGNATURE(double);
 /* Grouped channel blocks (G | LANES): dst[(p*G + i)*LANES + l] = src[p*LANES + (l/G)*G + i]. */
 #define CONVX_SPREAD_SIGNATURE(T) (int64_t n, int64_t G, const T *src, T *dst)
 typedef void(*convx_spread_f32_fn) CONVX_SPREAD_SIGNATURE(float);
@@ -65,6 +69,8 @@ typedef struct {
     convx_dw_pixels_f64_fn dw_pixels_f64;
     convx_spread_f32_fn spread_f32;
     convx_spread_f64_fn spread_f64;
+    convx_copy_pixels_f32_fn copy_pixels_f32;
+    convx_copy_pixels_f64_fn copy_pixels_f64;
 } convx_kernel_table;
 
 extern const convx_kernel_table convx_kernels_generic;

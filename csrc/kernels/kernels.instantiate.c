@@ -52,6 +52,8 @@ const convx_kernel_table CONVX_CAT(convx_kernels_, ISA) = {
     KERNEL(dw_pixels, f64),
     KERNEL(spread_groups, f32),
     KERNEL(spread_groups, f64),
+    KERNEL(copy_pixels, f32),
+    KERNEL(copy_pixels, f64),
 };
 
 #undef KERNEL

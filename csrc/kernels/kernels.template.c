@@ -191,6 +191,20 @@ static void KNAME(interleave)(int64_t n, int64_t nc, const T *CONVX_RESTRICT src
         for (int64_t c = 0; c < nc; c++) dst[i * ld + c] = src[c * src_step + i];
 }
 
+/* dst[i*ld + c] = src[i*src_step + c] for pixels i < n, channels c < nc: channels-last pixels
+ * into a band (a vector per pixel when nc == LANES). */
+static void KNAME(copy_pixels)(int64_t n, int64_t nc, const T *CONVX_RESTRICT src, int64_t src_step,
+                               T *CONVX_RESTRICT dst, int64_t ld) {
+#if defined(__GNUC__)
+    if (nc == LANES) {
+        for (int64_t i = 0; i < n; i++) *(KNAME(vec) *)(dst + i * ld) = *(const KNAME(vec) *)(src + i * src_step);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < nc; c++) dst[i * ld + c] = src[i * src_step + c];
+}
+
 /* Grouped channel blocks (groups of G channels, G dividing LANES): for each of n pixels of
  * LANES channels, G vectors, vector i holding in lane l channel (l / G) * G + i: what every
  * output lane of the group needs of input channel i of its group, side by side. */
