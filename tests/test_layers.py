@@ -53,6 +53,38 @@ def test_layer_equals_functional(index, layout, rng):
     assert {key[1] for key in layer._packed} == {np.dtype(np.float32).str, np.dtype(np.float64).str}
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("index", range(7))
+def test_layer_replays_checked_calls(index, layout, rng):
+    """After a first call, inputs of the same shape and dtype replay the checked problem: new data,
+    strided views and other byte orders give the functional API's results, other shapes and
+    dtypes get their own replay, a bad num_threads is still refused, and errors are not replayed."""
+    cls, fn, args, kwargs, shape = _cases(rng)[index]
+    layer = cls(*args, **kwargs, layout=layout)
+    wider = shape[:-1] + (shape[-1] + 3,)
+    calls = [(shape, np.float32), (wider, np.float32), (shape, np.float64), (shape, np.float32), (wider, np.float32)]
+    for call_shape, dtype in calls:
+        x = _to_layout(rng.integers(-3, 4, call_shape).astype(dtype), layout)
+        np.testing.assert_array_equal(layer(x), fn(x, *args, **kwargs, layout=layout))
+    assert len(layer._replays) == 3
+    x = _to_layout(rng.integers(-3, 4, shape).astype(np.float32), layout)
+    strided = np.repeat(x, 2, axis=-1)[..., ::2]  # same shape and dtype, not contiguous
+    swapped = x.astype(x.dtype.newbyteorder())    # same shape, another dtype object
+    for y in (strided, swapped):
+        np.testing.assert_array_equal(layer(y), fn(y, *args, **kwargs, layout=layout))
+    with pytest.raises(ValueError, match="'num_threads'"):
+        layer(x, num_threads=0)
+    np.testing.assert_array_equal(layer(x, num_threads=-1), fn(x, *args, **kwargs, layout=layout))
+
+
+def test_layer_replays_are_bounded(rng):
+    layer = convx.Conv1d(np.ones((2, 1, 3)), padding=1)
+    for width in range(1, 2 * layer._MAX_REPLAYS + 1):
+        x = rng.standard_normal((1, 1, width))
+        np.testing.assert_array_equal(layer(x), convx.conv1d(x, np.ones((2, 1, 3)), padding=1))
+    assert 0 < len(layer._replays) <= layer._MAX_REPLAYS
+
+
 def test_layer_copies_its_weights(rng):
     w = rng.standard_normal((4, 3, 3, 3))
     layer = convx.Conv2d(w, padding=1)

@@ -72,15 +72,31 @@ def _problem(geometry: Geometry, padding_mode: str, threads: int) -> _Problem:
                     pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
 
 
-def execute(geometry: Geometry, x: np.ndarray, packed: _ext.PackedWeights, y: np.ndarray, padding_mode: str,
-            threads: int) -> np.ndarray:
-    """Runs a checked problem in the C core, writing y (contiguous, of the packed dtype)."""
-    packed.run(prepare(x, y.dtype), y, **_problem(geometry, padding_mode, threads))
-    return y
-
-
 #: Supplies packed weights for step ``step`` of a call (separable calls have two steps).
 Packer = Callable[[int, Geometry, np.ndarray, "np.ndarray | None", np.dtype], _ext.PackedWeights]
+
+#: Runs a checked problem in the C core: (input, result, threads) -> None, the result contiguous
+#: and of the packed dtype.
+Run = Callable[[np.ndarray, np.ndarray, int], None]
+
+
+class Replay:
+    """A checked problem ready to run again on inputs of the same shape and dtype (a layer's
+    calls after the first): only the result is allocated and the thread count resolved."""
+
+    __slots__ = ("shape", "dtype", "run")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, run: Run) -> None:
+        self.shape, self.dtype, self.run = shape, dtype, run
+
+    def __call__(self, x: np.ndarray, threads: int) -> FloatArray:
+        y = np.empty(self.shape, self.dtype)
+        self.run(x, y, threads)
+        return y
+
+
+#: Keeps the Replay of a call (layer objects, for inputs that are plain ndarrays and no ``out``).
+Recorder = Callable[[Replay], None]
 
 
 def pack_fresh(step: int, geometry: Geometry, w: np.ndarray, b: np.ndarray | None,
@@ -89,10 +105,32 @@ def pack_fresh(step: int, geometry: Geometry, w: np.ndarray, b: np.ndarray | Non
     return pack(geometry, w, b, dtype)
 
 
-def _run(step: int, geometry: Geometry, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, y: np.ndarray,
-         padding_mode: str, threads: int, packer: Packer) -> np.ndarray:
+def _with_threads(problem: _Problem, threads: int) -> _Problem:
+    """A copy of problem for this call's thread count (one Replay may run on several threads)."""
+    call = problem.copy()
+    call["num_threads"] = threads
+    return call
+
+
+def _single(geometry: Geometry, w: np.ndarray, b: np.ndarray | None, padding_mode: str, dtype: np.dtype,
+            packer: Packer) -> Run:
+    """How to run a one-step problem (every family but separable)."""
+    packed = packer(0, geometry, w, b, dtype)
+    problem = _problem(geometry, padding_mode, 1)
+
+    def run(x: np.ndarray, y: np.ndarray, threads: int) -> None:
+        packed.run(prepare(x, dtype), y, **_with_threads(problem, threads))
+    return run
+
+
+def _finish(run_maker: Callable[[], Run], x: np.ndarray, y: np.ndarray, threads: int,
+            record: Recorder | None) -> FloatArray:
+    """Runs the checked call (nothing to compute for an empty result) and records its Replay."""
     if y.size:
-        execute(geometry, x, packer(step, geometry, w, b, y.dtype), y, padding_mode, threads)
+        run = run_maker()
+        run(x, y, threads)
+        if record is not None:
+            record(Replay(y.shape, y.dtype, run))
     return y
 
 
@@ -107,7 +145,8 @@ def _arrays(fname: str, input: ArrayLike, weight: ArrayLike,
 
 def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
              padding: object, dilation: object, groups: object, padding_mode: object, layout: object, out: object,
-             num_threads: object, depthwise: bool = False, packer: Packer = pack_fresh) -> FloatArray:
+             num_threads: object, depthwise: bool = False, packer: Packer = pack_fresh,
+             record: Recorder | None = None) -> FloatArray:
     x, w, b, dtype = _arrays(fname, input, weight, bias)
     mode = choice(padding_mode, PADDING_MODES, fname, "padding_mode")
     if depthwise:
@@ -117,19 +156,20 @@ def _forward(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: Arr
     check_bias(b, geometry.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
     y = output(fname, geometry, dtype, out, (x, w, b))
-    return _run(0, geometry, x, w, b, y, mode, threads, packer)
+    return _finish(lambda: _single(geometry, w, b, mode, dtype, packer), x, y, threads, record)
 
 
 def _transpose(fname: str, nd: int, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, stride: object,
                padding: object, output_padding: object, groups: object, dilation: object, layout: object,
-               out: object, num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
+               out: object, num_threads: object, packer: Packer = pack_fresh,
+               record: Recorder | None = None) -> FloatArray:
     x, w, b, dtype = _arrays(fname, input, weight, bias)
     geometry = transpose_geometry(fname, nd, x.shape, w.shape, stride, padding, output_padding, groups, dilation,
                                   layout)
     check_bias(b, geometry.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
     y = output(fname, geometry, dtype, out, (x, w, b))
-    return _run(0, geometry, x, w, b, y, "zeros", threads, packer)
+    return _finish(lambda: _single(geometry, w, b, "zeros", dtype, packer), x, y, threads, record)
 
 
 def _pointwise_weight(w: np.ndarray, nd: int, in_channels: int, fname: str, param: str) -> np.ndarray:
@@ -144,7 +184,8 @@ def _pointwise_weight(w: np.ndarray, nd: int, in_channels: int, fname: str, para
 
 def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLike, pointwise_weight: ArrayLike,
                bias: ArrayLike | None, stride: object, padding: object, dilation: object, padding_mode: object,
-               layout: object, out: object, num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
+               layout: object, out: object, num_threads: object, packer: Packer = pack_fresh,
+               record: Recorder | None = None) -> FloatArray:
     x = as_array(input, fname, "input")
     dw = as_array(depthwise_weight, fname, "depthwise_weight")
     pw = as_array(pointwise_weight, fname, "pointwise_weight")
@@ -157,15 +198,20 @@ def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLik
     check_bias(b, merge.out_channels, fname)
     threads = resolve_threads(num_threads, fname)
     y = output(fname, merge, dtype, out, (x, dw, pw, b))
-    if y.size:
+
+    def run_maker() -> Run:
         depthwise, pointwise = packer(0, spatial, dw, None, dtype), packer(1, merge, pw, b, dtype)
-        depthwise.run_separable(pointwise, prepare(x, dtype), y, merged_channels=merge.out_channels,
-                                **_problem(spatial, mode, threads))
-    return y
+        problem = _problem(spatial, mode, 1)
+
+        def run(x: np.ndarray, y: np.ndarray, threads: int) -> None:
+            depthwise.run_separable(pointwise, prepare(x, dtype), y, merged_channels=merge.out_channels,
+                                    **_with_threads(problem, threads))
+        return run
+    return _finish(run_maker, x, y, threads, record)
 
 
 def _pointwise(fname: str, input: ArrayLike, weight: ArrayLike, bias: ArrayLike | None, layout: object, out: object,
-               num_threads: object, packer: Packer = pack_fresh) -> FloatArray:
+               num_threads: object, packer: Packer = pack_fresh, record: Recorder | None = None) -> FloatArray:
     x, w, b, dtype = _arrays(fname, input, weight, bias)
     if x.ndim < 2:
         fail(ValueError, fname, "input", "an array of at least 2 dimensions (N, C_in, *spatial)", f"shape {x.shape}")
@@ -185,8 +231,14 @@ def _pointwise(fname: str, input: ArrayLike, weight: ArrayLike, bias: ArrayLike 
         y = np.empty(shape, dtype)
     else:
         y = check_out(out, shape, dtype, (x, w, b), fname)
-    _run(0, geometry, x.reshape(flat), w3, b, y.reshape(geometry.out_shape), "zeros", threads, packer)
-    return y
+
+    def run_maker() -> Run:
+        flat_run = _single(geometry, w3, b, "zeros", dtype, packer)
+
+        def run(x: np.ndarray, y: np.ndarray, threads: int) -> None:  # as the 1-D problem
+            flat_run(x.reshape(flat), y.reshape(geometry.out_shape), threads)
+        return run
+    return _finish(run_maker, x, y, threads, record)
 
 
 _COMMON_DOC = """

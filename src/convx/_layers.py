@@ -1,12 +1,15 @@
 """Layer objects: weights checked, copied and packed once, then applied to any number of inputs.
 
-A layer checks what it can at construction (weights, bias, stride, padding, ...), then each call
-runs exactly the functional API's code path, with a packer that keeps the packed weights (one
-set per result dtype) instead of packing them on every call.
+A layer checks what it can at construction (weights, bias, stride, padding, ...), then a call
+runs the functional API's code path, with a packer that keeps the packed weights (one set per
+result dtype) instead of packing them on every call. That path hands back a Replay of the checked
+problem; later calls with an input of the same shape and dtype (a plain ndarray, no ``out``) run
+it directly: everything the checks depend on is the same, only the thread count is resolved again.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _conv, _ext
 from ._geometry import KERNEL_AXES, Geometry
 from ._validation import (LAYOUTS, PADDING_MODES, as_array, check_bias, choice, fail, int_tuple, pad_pairs,
-                          positive_int)
+                          positive_int, resolve_threads)
 
 __all__ = [
     "Conv1d", "Conv2d", "Conv3d",
@@ -49,6 +52,7 @@ class _Layer:
         self.bias = None if bias is None else _frozen_copy(bias, name, "bias")
         self._options = options
         self._packed: dict[tuple[int, str, int], _ext.PackedWeights] = {}
+        self._replays: dict[tuple[tuple[int, ...], np.dtype], _conv.Replay] = {}
         self._lock = threading.Lock()
         self._check(name)
 
@@ -66,7 +70,22 @@ class _Layer:
     def __call__(self, input: ArrayLike, *, out: NDArray | None = None,
                  num_threads: int | None = None) -> NDArray[np.floating]:
         """Apply the layer to ``input``; ``out`` and ``num_threads`` as in the functional API."""
-        return self._call(input, out, num_threads)
+        if out is not None or type(input) is not np.ndarray:
+            return self._call(input, out, num_threads, None)
+        key = (input.shape, input.dtype)
+        replay = self._replays.get(key)
+        if replay is not None:
+            return replay(input, resolve_threads(num_threads, type(self).__name__))
+        return self._call(input, out, num_threads, functools.partial(self._keep, key))
+
+    #: Replays kept per layer (distinct input shapes and dtypes); more start the collection over.
+    _MAX_REPLAYS = 32
+
+    def _keep(self, key: tuple[tuple[int, ...], np.dtype], replay: _conv.Replay) -> None:
+        with self._lock:
+            if len(self._replays) >= self._MAX_REPLAYS:
+                self._replays.clear()
+            self._replays[key] = replay
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{p}={getattr(self, p).shape}" for p in self._weights)
@@ -93,7 +112,8 @@ class _Layer:
     def _check(self, name: str) -> None:
         raise NotImplementedError
 
-    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None,
+              record: _conv.Recorder | None) -> NDArray[np.floating]:
         raise NotImplementedError
 
 
@@ -120,11 +140,12 @@ class _Forward(_Layer):
         self._check_geometry(name, strings=True)
         check_bias(self.bias, w.shape[0], name)
 
-    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None,
+              record: _conv.Recorder | None) -> NDArray[np.floating]:
         o = self._options
         return _conv._forward(type(self).__name__, self._nd, input, self.weight, self.bias, o["stride"], o["padding"],
                               o["dilation"], o.get("groups"), o["padding_mode"], o["layout"], out, num_threads,
-                              depthwise=self._depthwise, packer=self._packer)
+                              depthwise=self._depthwise, packer=self._packer, record=record)
 
 
 class _Separable(_Layer):
@@ -147,11 +168,12 @@ class _Separable(_Layer):
         self._check_geometry(name, strings=True)
         check_bias(self.bias, pw.shape[0], name)
 
-    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None,
+              record: _conv.Recorder | None) -> NDArray[np.floating]:
         o = self._options
         return _conv._separable(type(self).__name__, self._nd, input, self.depthwise_weight, self.pointwise_weight,
                                 self.bias, o["stride"], o["padding"], o["dilation"], o["padding_mode"], o["layout"],
-                                out, num_threads, packer=self._packer)
+                                out, num_threads, packer=self._packer, record=record)
 
 
 class _Transpose(_Layer):
@@ -178,11 +200,12 @@ class _Transpose(_Layer):
                  repr(self._options["output_padding"]))
         check_bias(self.bias, groups * w.shape[1], name)
 
-    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None,
+              record: _conv.Recorder | None) -> NDArray[np.floating]:
         o = self._options
         return _conv._transpose(type(self).__name__, self._nd, input, self.weight, self.bias, o["stride"], o["padding"],
                                 o["output_padding"], o["groups"], o["dilation"], o["layout"], out, num_threads,
-                                packer=self._packer)
+                                packer=self._packer, record=record)
 
 
 class PointwiseConv(_Layer):
@@ -202,9 +225,10 @@ class PointwiseConv(_Layer):
         choice(self._options["layout"], LAYOUTS, name, "layout")
         check_bias(self.bias, w.shape[0], name)
 
-    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None) -> NDArray[np.floating]:
+    def _call(self, input: ArrayLike, out: NDArray[Any] | None, num_threads: int | None,
+              record: _conv.Recorder | None) -> NDArray[np.floating]:
         return _conv._pointwise(type(self).__name__, input, self.weight, self.bias, self._options["layout"], out,
-                                num_threads, packer=self._packer)
+                                num_threads, packer=self._packer, record=record)
 
 
 _L = TypeVar("_L", bound=_Layer)
