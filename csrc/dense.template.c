@@ -265,16 +265,20 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
                         memcpy(bbuf + kk * nr, xk + kk * P + full, (size_t)(np - full) * sizeof(T));
                         memset(bbuf + kk * nr + (np - full), 0, (size_t)(nr - (np - full)) * sizeof(T));
                     }
-                for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
+                /* Reading in place, each NR-pixel block of the input (kc rows, L1-sized) serves
+                 * every panel before the next block (1.01-1.1x faster); a packed tile serves each
+                 * panel's weights to all its blocks. */
+                const int64_t blocks = convx_ceil_div(np, nr), npanels = job.panel_end - job.panel_begin;
+                for (int64_t i = 0; i < blocks * npanels; i++) {
+                    const int64_t panel = job.panel_begin + (in_place ? i % npanels : i / blocks);
+                    const int64_t q0 = (in_place ? i / npanels : i % blocks) * nr;
                     const int64_t co0 = panel * mr, rows = CONVX_MIN(mr, cout_g - co0);
                     const T *ap = a + ((g * panels + panel) * K + k0) * mr;
                     const T *bp = bias ? bias + g * cout_g + co0 : NULL;
-                    for (int64_t q0 = 0; q0 < np; q0 += nr) {
-                        T *c = y + (n * d->out_channels + g * cout_g + co0) * P + p0 + q0;
-                        const T *b = !in_place ? bbuf + q0 : q0 < full ? xk + q0 : bbuf;
-                        kt->KT_GEMM(kc, ap, b, !in_place ? ldb : q0 < full ? P : nr, c, P, 1, rows,
-                                    CONVX_MIN(nr, np - q0), k0 > 0, bp);
-                    }
+                    T *c = y + (n * d->out_channels + g * cout_g + co0) * P + p0 + q0;
+                    const T *b = !in_place ? bbuf + q0 : q0 < full ? xk + q0 : bbuf;
+                    kt->KT_GEMM(kc, ap, b, !in_place ? ldb : q0 < full ? P : nr, c, P, 1, rows, CONVX_MIN(nr, np - q0),
+                                k0 > 0, bp);
                 }
             }
         }
