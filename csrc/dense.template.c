@@ -484,7 +484,8 @@ static int DNAME(tile_inside)(const convx_axis ax[3], int64_t od, int64_t oh0, i
 
 /* Input coordinate of band position b on axis a for a tile starting at output o. */
 CONVX_INLINE int64_t DNAME(band_source)(const convx_axis *a, const DNAME(band_axis) *b, int64_t o, int64_t pos) {
-    return convx_resolve(o * a->stride - a->pad + (pos / b->group) * a->dilation + pos % b->group, a->in, a->mode);
+    const int64_t g = pos < b->group ? 0 : pos / b->group; /* no division for a shared span (called per row) */
+    return convx_resolve(o * a->stride - a->pad + g * a->dilation + (pos - g * b->group), a->in, a->mode);
 }
 
 /* Copies channels [0, nc) of what the tile at plane od, rows from oh0, columns from ow0 reads
