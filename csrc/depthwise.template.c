@@ -163,43 +163,35 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-/* Per-thread scratch of the channels-last row: rows[taps], row_base[k0*k1], a zero pixel, and
- * with a depth multiplier M > 1 the outputs of one pixel grouped by m (out_m[m][c]) and the
- * bias in the same order. */
+/* Per-thread scratch of the channels-last row: rows[taps], row_base[k0*k1], a zero pixel. */
 typedef struct {
     const T **rows, **row_base;
-    T *zero, *out_m, *bias_m;
+    T *zero;
 } WNAME(dw_cl_scratch);
 
 static size_t WNAME(dw_cl_scratch_bytes)(const convx_conv_desc *d) {
-    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], Cout = d->out_channels;
-    return (size_t)(taps + d->kernel[0] * d->kernel[1]) * sizeof(T *) + (size_t)(3 * Cout) * sizeof(T);
+    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2];
+    return (size_t)(taps + d->kernel[0] * d->kernel[1]) * sizeof(T *) + (size_t)d->in_channels * sizeof(T);
 }
 
 /* Carves the scratch out of `block` (dw_cl_scratch_bytes of it; NULL gives NULL pointers). */
-static WNAME(dw_cl_scratch) WNAME(dw_cl_carve)(const convx_conv_desc *d, const T *bias, void *block) {
-    WNAME(dw_cl_scratch) s = {NULL, NULL, NULL, NULL, NULL};
+static WNAME(dw_cl_scratch) WNAME(dw_cl_carve)(const convx_conv_desc *d, void *block) {
+    WNAME(dw_cl_scratch) s = {NULL, NULL, NULL};
     if (!block) return s;
-    const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], C = d->in_channels, Cout = d->out_channels;
-    const int64_t M = Cout / C;
     s.rows = (const T **)block;
-    s.row_base = s.rows + taps;
+    s.row_base = s.rows + d->kernel[0] * d->kernel[1] * d->kernel[2];
     s.zero = (T *)(s.row_base + d->kernel[0] * d->kernel[1]);
-    s.out_m = s.zero + Cout;
-    s.bias_m = bias ? s.out_m + Cout : NULL;
-    for (int64_t co = 0; co < Cout; co++) s.zero[co] = 0;
-    for (int64_t co = 0; s.bias_m && co < Cout; co++) s.bias_m[(co % M) * C + co / M] = bias[co];
+    for (int64_t c = 0; c < d->in_channels; c++) s.zero[c] = 0;
     return s;
 }
 
-/* Output row (n, od, oh), channels-last, into yrow (out2 pixels of out_channels). wt: the
- * weights as [m][tap][channel] (depthwise_pack), so each tap of each m is one contiguous
- * vector over the input channels; with M > 1 the M outputs of each input channel are
- * computed apart and interleaved. */
+/* Output pixels [ow0, ow1) of row (n, od, oh), channels-last, one output per input channel
+ * (channel_blocks decides), into yrow. wt: the weights as [tap][channel] (depthwise_pack), so
+ * each tap is one contiguous vector over the channels. */
 static void WNAME(dw_cl_row)(const convx_conv_desc *d, const convx_axis ax[3], const WNAME(dw_cl_scratch) *s,
                              const T *x, const T *wt, const T *bias, int64_t n, int64_t od, int64_t oh, int64_t ow0,
                              int64_t ow1, T *yrow) {
-    const int64_t C = d->in_channels, Cout = d->out_channels, M = Cout / C;
+    const int64_t C = d->in_channels;
     const int64_t k0 = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0 * k1 * k2;
     const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     for (int64_t kd = 0; kd < k0; kd++) {
@@ -215,16 +207,7 @@ static void WNAME(dw_cl_row)(const convx_conv_desc *d, const convx_axis ax[3], c
             for (int64_t r = 0; r < k0 * k1; r++)
                 s->rows[r * k2 + kw] = (s->row_base[r] && iw >= 0) ? s->row_base[r] + iw * C : s->zero;
         }
-        T *out = yrow + (ow - ow0) * Cout;
-        if (M == 1) {
-            convx_kernels()->KT_DW_CHANNELS(C, taps, s->rows, wt, bias, out);
-            continue;
-        }
-        for (int64_t m = 0; m < M; m++)
-            convx_kernels()->KT_DW_CHANNELS(C, taps, s->rows, wt + m * taps * C, bias ? s->bias_m + m * C : NULL,
-                                            s->out_m + m * C);
-        for (int64_t c = 0; c < C; c++)
-            for (int64_t m = 0; m < M; m++) out[c * M + m] = s->out_m[m * C + c];
+        convx_kernels()->KT_DW_CHANNELS(C, taps, s->rows, wt, bias, yrow + (ow - ow0) * C);
     }
 }
 
@@ -238,7 +221,7 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
         void *block = convx_thread_scratch(WNAME(dw_cl_scratch_bytes)(d), &failed);
-        const WNAME(dw_cl_scratch) scratch = WNAME(dw_cl_carve)(d, bias, block);
+        const WNAME(dw_cl_scratch) scratch = WNAME(dw_cl_carve)(d, block);
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
             if (!block) continue;
@@ -260,14 +243,14 @@ static int64_t WNAME(blocks_weights)(const convx_conv_desc *d) {
 }
 
 /* The weights as the kernels read them: the channel-block form, then for channels-last
- * depthwise (which runs either way, by stride: channel_blocks) also [m][tap][c] for the
- * pixel-by-pixel path. */
+ * depthwise with one output per channel (which runs either way, by stride: channel_blocks) also
+ * [tap][c] for the pixel-by-pixel path. */
 T *WNAME(depthwise_pack)(const convx_conv_desc *d, const T *w) {
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], C = d->in_channels;
     const int64_t G = C / d->groups, M = d->out_channels / C, L = convx_kernels()->KT_LANES;
     const int64_t nblocks = WNAME(blocks_weights)(d);
-    const int pixels = G == 1 && d->layout == CONVX_CHANNELS_LAST;
-    const size_t count = (size_t)(nblocks + (pixels ? C * M * taps : 0));
+    const int pixels = G == 1 && M == 1 && d->layout == CONVX_CHANNELS_LAST;
+    const size_t count = (size_t)(nblocks + (pixels ? C * taps : 0));
     T *packed = (T *)convx_alloc(CONVX_MAX(count, 1) * sizeof(T));
     if (!packed) return NULL;
     memset(packed, 0, count * sizeof(T));
@@ -278,7 +261,7 @@ T *WNAME(depthwise_pack)(const convx_conv_desc *d, const T *w) {
                 for (int64_t i = 0; i < G; i++) {
                     const T v = w[(co * G + i) * taps + t];
                     packed[((((c / L) * M + m) * taps + t) * G + i) * L + c % L] = v;
-                    if (pixels) packed[nblocks + (m * taps + t) * C + c] = v;
+                    if (pixels) packed[nblocks + t * C + c] = v;
                 }
         }
     return packed;

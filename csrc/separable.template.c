@@ -102,7 +102,7 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
         T *mid = pix ? (T *)(pix + np_max + mr) : NULL;
         T *blocks_scratch = on_blocks && mid ? SNAME(dw_blocks_scratch)(&plan, &failed) : NULL;
         void *cl_block = !on_blocks && mid ? convx_thread_scratch(SNAME(dw_cl_scratch_bytes)(dw), &failed) : NULL;
-        const SNAME(dw_cl_scratch) dws = SNAME(dw_cl_carve)(dw, NULL, cl_block);
+        const SNAME(dw_cl_scratch) dws = SNAME(dw_cl_carve)(dw, cl_block);
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!blocks_scratch && !cl_block) continue;
