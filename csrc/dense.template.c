@@ -471,6 +471,21 @@ static DNAME(direct_plan) DNAME(plan_direct)(const convx_axis ax[3], int64_t pla
     return t;
 }
 
+/* Output rows [oh0, oh1) x columns [ow0, ow1) of a plane's tile `tile` (row-major over the
+ * plane's row_blocks x col_blocks tiles). */
+typedef struct {
+    int64_t oh0, oh1, ow0, ow1;
+} DNAME(tile_rect);
+
+static DNAME(tile_rect) DNAME(tile_at)(const DNAME(direct_plan) *t, const convx_axis ax[3], int64_t tile) {
+    DNAME(tile_rect) r;
+    r.oh0 = tile / t->col_blocks * t->rows;
+    r.oh1 = CONVX_MIN(ax[1].out, r.oh0 + t->rows);
+    r.ow0 = tile % t->col_blocks * t->cols;
+    r.ow1 = CONVX_MIN(ax[2].out, r.ow0 + t->cols);
+    return r;
+}
+
 /* Is every tap of output rows [oh0, oh1) x columns [ow0, ow1) of plane od inside the input? */
 static int DNAME(tile_inside)(const convx_axis ax[3], int64_t od, int64_t oh0, int64_t oh1, int64_t ow0, int64_t ow1) {
     const int64_t lo[3] = {od, oh0, ow0}, hi[3] = {od + 1, oh1, ow1};
@@ -647,10 +662,9 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
             if (!band) continue;
             const DNAME(task) job = DNAME(task_at)(&tasks, index, tasks.ptiles);
             const int64_t n = job.n, g = job.g, tile = job.p0;
-            const int64_t cb = tile % plan.col_blocks, rb = (tile / plan.col_blocks) % plan.row_blocks;
-            const int64_t od = tile / (plan.col_blocks * plan.row_blocks);
-            const int64_t oh0 = rb * plan.rows, oh1 = CONVX_MIN(out1, oh0 + plan.rows);
-            const int64_t ow0 = cb * plan.cols, ow1 = CONVX_MIN(out2, ow0 + plan.cols);
+            const int64_t per_plane = plan.row_blocks * plan.col_blocks, od = tile / per_plane;
+            const DNAME(tile_rect) r = DNAME(tile_at)(&plan, ax, tile % per_plane);
+            const int64_t oh0 = r.oh0, oh1 = r.oh1, ow0 = r.ow0, ow1 = r.ow1;
             const int64_t np = (oh1 - oh0) * (ow1 - ow0);
             const T *xg = x + (channels_last ? n * Pin * Cin + g * cin_g : (n * Cin + g * cin_g) * Pin);
             /* channels-first always copies: its band holds a pixel's channels side by side */

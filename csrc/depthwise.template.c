@@ -78,12 +78,12 @@ static convx_status WNAME(plan_dw_blocks)(const convx_conv_desc *d, const convx_
     return CONVX_OK;
 }
 
-/* Output tile `tile` of plane (n, od) for channel block cb and every multiplier m: output
- * channel co of the tile's pixel (oh0 + i, ow0 + j) goes to dst + co * c_step + i * row_step +
+/* Output tile r of plane (n, od) for channel block cb and every multiplier m: output channel
+ * co of the tile's pixel (r.oh0 + i, r.ow0 + j) goes to dst + co * c_step + i * row_step +
  * j * pix_step. w: packed by depthwise_pack; bias per output channel or NULL. */
 static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, T *scratch, const T *x, const T *w,
-                                  const T *bias, int64_t n, int64_t od, int64_t tile, int64_t cb, T *dst,
-                                  int64_t c_step, int64_t row_step, int64_t pix_step) {
+                                  const T *bias, int64_t n, int64_t od, const WNAME(tile_rect) *r, int64_t cb,
+                                  T *dst, int64_t c_step, int64_t row_step, int64_t pix_step) {
     const convx_conv_desc *d = plan->d;
     const convx_axis *ax = plan->ax;
     const WNAME(direct_plan) *t = &plan->tiles;
@@ -91,9 +91,7 @@ static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, T *scratch,
     const int64_t C = d->in_channels, M = plan->multiplier, G = plan->group, L = plan->lanes, unit = t->unit;
     const int64_t taps = ax[0].kernel * ax[1].kernel * ax[2].kernel, Pin = ax[0].in * ax[1].in * ax[2].in;
     const int64_t c0 = cb * L, nc = CONVX_MIN(L, C - c0), W = t->band[2].count;
-    const int64_t rb = tile / t->col_blocks, colb = tile % t->col_blocks;
-    const int64_t oh0 = rb * t->rows, oh1 = CONVX_MIN(ax[1].out, oh0 + t->rows);
-    const int64_t ow0 = colb * t->cols, ow1 = CONVX_MIN(ax[2].out, ow0 + t->cols);
+    const int64_t oh0 = r->oh0, oh1 = r->oh1, ow0 = r->ow0, ow1 = r->ow1;
     const int channels_last = d->layout == CONVX_CHANNELS_LAST;
     T *band = scratch, *band0 = band + t->band_count + plan->slack;
     T *bias_m = band0 + (G > 1 ? t->band_count / G : 0);
@@ -149,13 +147,13 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
             if (!scratch) continue;
             const int64_t tile = task % tiles, cb = (task / tiles) % plan.blocks;
             const int64_t od = (task / (tiles * plan.blocks)) % out0, n = task / (tiles * plan.blocks * out0);
-            const int64_t rb = tile / plan.tiles.col_blocks, colb = tile % plan.tiles.col_blocks;
-            const int64_t p = (od * out1 + rb * plan.tiles.rows) * out2 + colb * plan.tiles.cols; /* tile's first pixel */
+            const WNAME(tile_rect) r = WNAME(tile_at)(&plan.tiles, ax, tile);
+            const int64_t p = (od * out1 + r.oh0) * out2 + r.ow0; /* the tile's first pixel */
             if (channels_last)
-                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, tile, cb, y + (n * P + p) * Cout, 1,
-                                      out2 * Cout, Cout);
+                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, &r, cb, y + (n * P + p) * Cout, 1, out2 * Cout,
+                                      Cout);
             else
-                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, tile, cb, y + n * Cout * P + p, P, out2, 1);
+                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, &r, cb, y + n * Cout * P + p, P, out2, 1);
         }
         convx_free(scratch);
     }

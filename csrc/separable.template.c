@@ -40,15 +40,14 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
         for (int64_t task = 0; task < tasks; task++) {
             if (!mid) continue;
             const int64_t tile = task % tiles, od = (task / tiles) % out0, n = task / (tiles * out0);
-            const int64_t rb = tile / plan.tiles.col_blocks, colb = tile % plan.tiles.col_blocks;
-            const int64_t oh0 = rb * plan.tiles.rows, oh1 = CONVX_MIN(out1, oh0 + plan.tiles.rows);
-            const int64_t ow0 = colb * plan.tiles.cols, ow1 = CONVX_MIN(out2, ow0 + plan.tiles.cols);
+            const SNAME(tile_rect) r = SNAME(tile_at)(&plan.tiles, ax, tile);
+            const int64_t oh0 = r.oh0, oh1 = r.oh1, ow0 = r.ow0, ow1 = r.ow1;
             /* whole rows or a piece of one row: the tile's pixels are contiguous in the output */
             const int64_t np = (oh1 - oh0) * (ow1 - ow0), ldb = convx_ceil_div(np, nr) * nr;
             const int64_t p0 = (od * out1 + oh0) * out2 + ow0;
             /* mid[k][q]: depthwise output channel k at tile pixel q (zero beyond np) */
             for (int64_t cb = 0; cb < plan.blocks; cb++)
-                SNAME(dw_blocks_tile)(&plan, scratch, x, dw_w, NULL, n, od, tile, cb, mid, ldb, ow1 - ow0, 1);
+                SNAME(dw_blocks_tile)(&plan, scratch, x, dw_w, NULL, n, od, &r, cb, mid, ldb, ow1 - ow0, 1);
             for (int64_t k = 0; k < K && ldb > np; k++) memset(mid + k * ldb + np, 0, (size_t)(ldb - np) * sizeof(T));
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
@@ -107,9 +106,8 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
         for (int64_t task = 0; task < tasks; task++) {
             if (!blocks_scratch && !cl_block) continue;
             const int64_t tile = task % tiles, od = (task / tiles) % out0, n = task / (tiles * out0);
-            const int64_t rb = tile / plan.tiles.col_blocks, colb = tile % plan.tiles.col_blocks;
-            const int64_t oh0 = rb * plan.tiles.rows, oh1 = CONVX_MIN(out1, oh0 + plan.tiles.rows);
-            const int64_t ow0 = colb * plan.tiles.cols, ow1 = CONVX_MIN(out2, ow0 + plan.tiles.cols);
+            const SNAME(tile_rect) r = SNAME(tile_at)(&plan.tiles, ax, tile);
+            const int64_t oh0 = r.oh0, oh1 = r.oh1, ow0 = r.ow0, ow1 = r.ow1;
             const int64_t width = ow1 - ow0, np = (oh1 - oh0) * width;
             /* whole rows or a piece of one row: the tile's pixels are contiguous in the output */
             T *yt = y + (n * P + (od * out1 + oh0) * out2 + ow0) * Cout;
@@ -117,7 +115,7 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
              * in place (pixel q's channels at pix[q] + k) */
             if (on_blocks)
                 for (int64_t cb = 0; cb < plan.blocks; cb++)
-                    SNAME(dw_blocks_tile)(&plan, blocks_scratch, x, dw_w, NULL, n, od, tile, cb, mid, 1, width * K, K);
+                    SNAME(dw_blocks_tile)(&plan, blocks_scratch, x, dw_w, NULL, n, od, &r, cb, mid, 1, width * K, K);
             else
                 for (int64_t oh = oh0; oh < oh1; oh++)
                     SNAME(dw_cl_row)(dw, ax, &dws, x, dw_w, NULL, n, od, oh, ow0, ow1, mid + (oh - oh0) * width * K);

@@ -53,14 +53,7 @@ def convx_layer_object(case: Case, layer: Layer):
 
 def convx_runner(case: Case, x: np.ndarray, layers: Sequence[Layer], threads: int) -> Runner:
     objects = [convx_layer_object(case, layer) for layer in layers]
-
-    def run() -> np.ndarray:
-        h = x
-        for obj in objects:
-            h = obj(h, num_threads=threads)
-        return h
-
-    return run
+    return lambda: _stack(lambda h, obj: obj(h, num_threads=threads), x, objects)
 
 
 def numpy_runner(case: Case, x: np.ndarray, layers: Sequence[Layer], method: str) -> Runner:

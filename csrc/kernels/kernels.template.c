@@ -129,7 +129,7 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
 /* Channel blocks: LANES channels side by side per pixel (one vector), the layout the
  * channel-vectorised depthwise kernel reads and that channels-first bands are transposed into. */
 #if defined(__GNUC__)
-/* A constant two-vector shuffle in GCC's and Clang's spellings. */
+/* A constant two-vector shuffle in GCC's and Clang's spellings (the transposes and spread_groups). */
 #if defined(__clang__)
 #define KSHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
 #else
@@ -170,7 +170,6 @@ static inline __attribute__((always_inline)) void KNAME(transpose_block)(KNAME(v
 #error "transpose_block: unsupported LANES"
 #endif
 }
-#undef KSHUF
 #endif
 
 /* dst[i*ld + c] = src[c*src_step + i] for pixels i < n, channels c < nc (<= LANES): nc
@@ -219,11 +218,7 @@ static void KNAME(copy_pixels)(int64_t n, int64_t nc, const T *CONVX_RESTRICT sr
 #elif LANES == 2
 #define KSPREAD_MASK(G, i) KSPREAD_LANE(G, i, 0), KSPREAD_LANE(G, i, 1)
 #endif
-#if defined(__clang__)
-#define KSPREAD(x, G, i) __builtin_shufflevector(x, x, KSPREAD_MASK(G, i))
-#else
-#define KSPREAD(x, G, i) __builtin_shuffle(x, (KNAME(mask)){KSPREAD_MASK(G, i)})
-#endif
+#define KSPREAD(x, G, i) KSHUF(x, x, KSPREAD_MASK(G, i))
 /* One pixel for a constant G. */
 static inline __attribute__((always_inline)) void KNAME(spread_pixel)(const int G, const T *src, T *dst) {
     const KNAME(vec) x = *(const KNAME(vec) *)src;
@@ -263,6 +258,7 @@ static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT s
 #undef KSPREAD_LANE
 #undef KSPREAD_MASK
 #undef KSPREAD
+#undef KSHUF
 #endif
 
 /* Depthwise over one block of LANES channels: for pixel r < n and channel j < nc,

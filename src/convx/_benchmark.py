@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -392,8 +393,12 @@ def _convx_layer(case: Case, x: np.ndarray, layer: Layer, threads: int | None) -
     return convx.pointwise_conv(x, w[0], None, num_threads=threads)
 
 
-def _stack(layer_fn: Callable[[np.ndarray, Layer], np.ndarray], x: np.ndarray,
-           layers: Sequence[Layer]) -> np.ndarray:
+_Step = TypeVar("_Step")
+
+
+def _stack(layer_fn: Callable[[np.ndarray, _Step], np.ndarray], x: np.ndarray,
+           layers: Sequence[_Step]) -> np.ndarray:
+    """x through each layer in turn (a case's layers, or objects that run them)."""
     for layer in layers:
         x = layer_fn(x, layer)
     return x
