@@ -281,18 +281,18 @@ static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT s
 static inline __attribute__((always_inline)) void KNAME(dw_store)(KNAME(vec) *acc, int64_t valid, T *out, int64_t ps,
                                                                   int64_t cs, int64_t nc) {
     if (valid == 8 && nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
-        for (int r = 0; r < 8; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
+        KUNROLL for (int r = 0; r < 8; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
         return;
     }
     if (valid == 8 && nc == LANES && ps == 1) { /* channels-first: LANES pixels of a channel per vector */
-        for (int g = 0; g < 8; g += LANES) {
+        KUNROLL for (int g = 0; g < 8; g += LANES) {
             KNAME(transpose_block)(acc + g);
-            for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
+            KUNROLL for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
         }
         return;
     }
     T tile[8][LANES];
-    for (int r = 0; r < 8; r++) *(KNAME(vec) *)tile[r] = acc[r];
+    KUNROLL for (int r = 0; r < 8; r++) *(KNAME(vec) *)tile[r] = acc[r];
     for (int64_t r = 0; r < valid; r++)
         for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = tile[r][j];
 }
@@ -302,11 +302,11 @@ static inline __attribute__((always_inline)) void KNAME(dw_pixels_block)(int64_t
                                                                          const T *in, int64_t in_step,
                                                                          const T *CONVX_RESTRICT w, KNAME(vec) *acc) {
     const T *src[8];
-    for (int r = 0; r < 8; r++) src[r] = in + r * in_step;
+    KUNROLL for (int r = 0; r < 8; r++) src[r] = in + r * in_step;
     for (int64_t t = 0; t < taps; t++) {
         const KNAME(vec) wv = *(const KNAME(vec) *)(w + t * LANES);
         const int64_t o = off[t];
-        for (int r = 0; r < 8; r++) acc[r] += wv * *(const KNAME(vec) *)(src[r] + o);
+        KUNROLL for (int r = 0; r < 8; r++) acc[r] += wv * *(const KNAME(vec) *)(src[r] + o);
     }
 }
 
@@ -324,7 +324,7 @@ static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const in
          * register per load, and spills them) */
         __asm__("" : "+r"(row));
         KNAME(vec) wv[5];
-        for (int kw = 0; kw < K2; kw++) wv[kw] = *(const KNAME(vec) *)(w + (t + kw) * LANES);
+        KUNROLL for (int kw = 0; kw < K2; kw++) wv[kw] = *(const KNAME(vec) *)(w + (t + kw) * LANES);
 #pragma GCC unroll 32
         for (int p = 0; p <= 7 * S + (K2 - 1) * D; p++) {
             const KNAME(vec) x = *(const KNAME(vec) *)(row + p * LANES);
