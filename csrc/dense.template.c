@@ -108,59 +108,106 @@ static int64_t DNAME(split_rows)(const convx_axis ax[3], int64_t p0, int64_t np,
     return count;
 }
 
+/* One tap's run along an output row: out[o - o0] = input column o * stride + k * dilation - pad
+ * of `row` for outputs [o0, o1), padding resolved. lo/hi: the outputs reading the row directly. */
+static void DNAME(pack_tap_run)(const convx_axis *a, const T *row, int64_t o0, int64_t o1, int64_t k, int64_t lo,
+                                int64_t hi, T *out) {
+    const int64_t s = a->stride, shift = k * a->dilation - a->pad;
+    const int64_t mid_lo = CONVX_MIN(CONVX_MAX(o0, lo), o1), mid_hi = CONVX_MAX(CONVX_MIN(o1, hi), mid_lo);
+    for (int64_t o = o0; o < mid_lo; o++) {
+        const int64_t i = convx_axis_tap(a, o, k);
+        out[o - o0] = i < 0 ? (T)0 : row[i];
+    }
+    if (s == 1 && mid_hi > mid_lo)
+        memcpy(out + (mid_lo - o0), row + (mid_lo + shift), (size_t)(mid_hi - mid_lo) * sizeof(T));
+    else if (s == 2) /* a constant stride compiles to vector shuffles */
+        for (int64_t o = mid_lo; o < mid_hi; o++) out[o - o0] = row[o * 2 + shift];
+    else if (s != 1)
+        for (int64_t o = mid_lo; o < mid_hi; o++) out[o - o0] = row[o * s + shift];
+    for (int64_t o = mid_hi; o < o1; o++) {
+        const int64_t i = convx_axis_tap(a, o, k);
+        out[o - o0] = i < 0 ? (T)0 : row[i];
+    }
+}
+
+/* Taps k0 .. k0 + nk - 1 of a strided (forward) axis over outputs [o0, o1): tap k0 + j's run
+ * goes to out + j * ldb. The input columns they read are split once by phase (column mod
+ * stride), after which every tap's run is one contiguous copy of a phase: a strided gather
+ * per input row instead of per tap (rgb 7x7 stride 2: 1 instead of 7). phase: scratch for
+ * (o1 - o0 - 1) * stride + (nk - 1) * dilation + stride elements. */
+static void DNAME(pack_tap_runs_by_phase)(const convx_axis *a, const T *row, int64_t o0, int64_t o1, int64_t k0,
+                                          int64_t nk, T *out, int64_t ldb, T *phase) {
+    const int64_t s = a->stride, dil = a->dilation;
+    const int64_t base = o0 * s + k0 * dil - a->pad, span = (o1 - 1 - o0) * s + (nk - 1) * dil + 1;
+    const int64_t per = convx_ceil_div(span, s); /* phase p holds columns base + p + i * s */
+    for (int64_t p = 0; p < s; p++) {
+        T *dst = phase + p * per;
+        const int64_t first = base + p, count = convx_ceil_div(span - p, s);
+        /* columns inside the input: i in [lo, hi) */
+        const int64_t lo = CONVX_MIN(count, convx_ceil_div(CONVX_MAX(-first, 0), s));
+        const int64_t hi = CONVX_MAX(lo, CONVX_MIN(count, convx_ceil_div(a->in - first, s)));
+        for (int64_t i = 0; i < lo; i++) {
+            const int64_t c = convx_resolve(first + i * s, a->in, a->mode);
+            dst[i] = c < 0 ? (T)0 : row[c];
+        }
+        if (s == 2) /* a constant stride compiles to vector shuffles */
+            for (int64_t i = lo; i < hi; i++) dst[i] = row[first + i * 2];
+        else
+            for (int64_t i = lo; i < hi; i++) dst[i] = row[first + i * s];
+        for (int64_t i = hi; i < count; i++) {
+            const int64_t c = convx_resolve(first + i * s, a->in, a->mode);
+            dst[i] = c < 0 ? (T)0 : row[c];
+        }
+    }
+    for (int64_t j = 0; j < nk; j++)
+        memcpy(out + j * ldb, phase + (j * dil) % s * per + (j * dil) / s, (size_t)(o1 - o0) * sizeof(T));
+}
+
 /* Packs B[k0:k0+kc, tile pixels] of batch n, group g (channels-first input) as rows of ldb
  * pixels (zero beyond the tile), so each run of pixels along an output row is one contiguous
  * copy of the input where it can be. w_lo/w_hi: per kw, the outputs that read the input row
- * directly (at o * stride + kw * dilation - pad). */
+ * directly (at o * stride + kw * dilation - pad). phase: scratch for pack_tap_runs_by_phase. */
 static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax[3], const T *x, int64_t n,
                                    int64_t g, int64_t k0, int64_t kc, const DNAME(row_run) *runs, int64_t nruns,
-                                   int64_t np, const int64_t *w_lo, const int64_t *w_hi, int64_t ldb, T *bbuf) {
+                                   int64_t np, const int64_t *w_lo, const int64_t *w_hi, int64_t ldb, T *bbuf,
+                                   T *phase) {
     const int64_t cin_g = d->in_channels / d->groups, Pin = ax[0].in * ax[1].in * ax[2].in;
     const int64_t k0n = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0n * k1 * k2;
-    const int64_t in1 = ax[1].in, in2 = ax[2].in, sw = ax[2].stride;
+    const int64_t in1 = ax[1].in, in2 = ax[2].in;
+    const int by_phase = ax[2].stride > 1 && !d->transposed;
     int64_t ci = k0 / taps, kd = (k0 % taps) / (k1 * k2), kh = (k0 / k2) % k1, kw = k0 % k2;
-    for (int64_t kk = 0; kk < kc; kk++) {
+    /* per input row (ci, kd, kh): its taps kw .. kw + nkw - 1 within the chunk */
+    for (int64_t kk = 0; kk < kc;) {
+        const int64_t nkw = CONVX_MIN(k2 - kw, kc - kk);
         const T *chan = x + (n * d->in_channels + g * cin_g + ci) * Pin;
         T *dst = bbuf + kk * ldb;
-        const int64_t lo = w_lo[kw], hi = w_hi[kw], shift = kw * ax[2].dilation - ax[2].pad;
         for (int64_t r = 0; r < nruns; r++) {
             const DNAME(row_run) *run = &runs[r];
-            T *out = dst + run->q; /* out[o - ow0] is output column o of this row */
-            const int64_t ow0 = run->ow0;
+            const int64_t len = run->end - run->ow0;
             const int64_t id = convx_axis_tap(&ax[0], run->od, kd);
             const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], run->oh, kh);
             if (ih < 0) {
-                memset(out, 0, (size_t)(run->end - ow0) * sizeof(T));
+                for (int64_t j = 0; j < nkw; j++) memset(dst + j * ldb + run->q, 0, (size_t)len * sizeof(T));
                 continue;
             }
             const T *row = chan + (id * in1 + ih) * in2;
-            const int64_t mid_lo = CONVX_MIN(CONVX_MAX(ow0, lo), run->end);
-            const int64_t mid_hi = CONVX_MAX(CONVX_MIN(run->end, hi), mid_lo);
-            for (int64_t o = ow0; o < mid_lo; o++) {
-                const int64_t iw = convx_axis_tap(&ax[2], o, kw);
-                out[o - ow0] = iw < 0 ? (T)0 : row[iw];
-            }
-            if (sw == 1 && mid_hi > mid_lo)
-                memcpy(out + (mid_lo - ow0), row + (mid_lo + shift), (size_t)(mid_hi - mid_lo) * sizeof(T));
-            else if (sw == 2) /* a constant stride compiles to vector shuffles */
-                for (int64_t o = mid_lo; o < mid_hi; o++) out[o - ow0] = row[o * 2 + shift];
-            else if (sw != 1)
-                for (int64_t o = mid_lo; o < mid_hi; o++) out[o - ow0] = row[o * sw + shift];
-            for (int64_t o = mid_hi; o < run->end; o++) {
-                const int64_t iw = convx_axis_tap(&ax[2], o, kw);
-                out[o - ow0] = iw < 0 ? (T)0 : row[iw];
-            }
+            if (by_phase && nkw > 1)
+                DNAME(pack_tap_runs_by_phase)(&ax[2], row, run->ow0, run->end, kw, nkw, dst + run->q, ldb, phase);
+            else
+                for (int64_t j = 0; j < nkw; j++)
+                    DNAME(pack_tap_run)(&ax[2], row, run->ow0, run->end, kw + j, w_lo[kw + j], w_hi[kw + j],
+                                        dst + j * ldb + run->q);
         }
-        if (ldb > np) memset(dst + np, 0, (size_t)(ldb - np) * sizeof(T));
-        /* next k: kw fastest, then kh, kd, ci */
-        if (++kw == k2) {
-            kw = 0;
-            if (++kh == k1) {
-                kh = 0;
-                if (++kd == k0n) {
-                    kd = 0;
-                    ci++;
-                }
+        if (ldb > np)
+            for (int64_t j = 0; j < nkw; j++) memset(dst + j * ldb + np, 0, (size_t)(ldb - np) * sizeof(T));
+        kk += nkw;
+        /* next row: kw from 0, then kh, kd, ci */
+        kw = 0;
+        if (++kh == k1) {
+            kh = 0;
+            if (++kd == k0n) {
+                kd = 0;
+                ci++;
             }
         }
     }
@@ -228,6 +275,9 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nc, panels, num_threads);
     const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
+    /* pack_tap_runs_by_phase's scratch: a run is at most a row of the tile */
+    const size_t phase_count = (size_t)((CONVX_MIN(nc, ax[2].out) - 1) * ax[2].stride +
+                                        (ax[2].kernel - 1) * ax[2].dilation + ax[2].stride);
     int failed = 0;
     /* A 1x1 stride-1 unpadded convolution's tile is kc rows of np consecutive input pixels:
      * one copy per row. (Reading them in place instead costs 5-15% on 64+ output channels:
@@ -246,8 +296,10 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
         /* Per thread: the B tile, then the row runs of the pixel tile. */
-        T *bbuf = (T *)convx_thread_scratch(bbuf_count * sizeof(T) + (size_t)(nc + 1) * sizeof(DNAME(row_run)), &failed);
-        DNAME(row_run) *runs = bbuf ? (DNAME(row_run) *)(bbuf + bbuf_count) : NULL;
+        T *bbuf = (T *)convx_thread_scratch((bbuf_count + phase_count) * sizeof(T) +
+                                                (size_t)(nc + 1) * sizeof(DNAME(row_run)), &failed);
+        T *phase = bbuf ? bbuf + bbuf_count : NULL;
+        DNAME(row_run) *runs = bbuf ? (DNAME(row_run) *)(phase + phase_count) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!bbuf) continue;
@@ -263,7 +315,7 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
                         memset(bbuf + kk * ldb + np, 0, (size_t)(ldb - np) * sizeof(T));
                     }
                 } else {
-                    DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf);
+                    DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf, phase);
                 }
                 /* each panel's weights (L1-sized) serve every NR-pixel block of the tile */
                 const int64_t blocks = convx_ceil_div(np, nr), npanels = job.panel_end - job.panel_begin;
