@@ -7,6 +7,19 @@
 
 #define KNAME(name) CONVX_CAT(CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, ISA)), CONVX_CAT(_, SFX))
 
+/* C[r, j] (= or +=) tile[r][j] for r < mr, j < nr; without accumulate C starts from bias[r]. */
+static inline void KNAME(store_tile)(T tile[MR][NR], T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c, int64_t mr,
+                                     int64_t nr, int accumulate, const T *CONVX_RESTRICT bias) {
+    for (int64_t r = 0; r < mr; r++) {
+        T *row = c + r * rs_c;
+        T start = bias ? bias[r] : (T)0;
+        for (int64_t j = 0; j < nr; j++) {
+            T *dst = row + j * cs_c;
+            *dst = (accumulate ? *dst : start) + tile[r][j];
+        }
+    }
+}
+
 #if defined(__GNUC__)
 /* GCC/Clang vector extensions keep the MR x NR accumulator tile in registers; VBYTES is the
  * ISA's vector width. The loads tolerate any alignment. */
@@ -17,23 +30,26 @@ typedef T KNAME(vec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
  * around every call: 5-10% of a short reduction). */
 #define KUNROLL _Pragma("GCC unroll 16")
 
-static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b, int64_t ldb,
-                        T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
-                        int accumulate, const T *CONVX_RESTRICT bias) {
+/* C (MR x NR tile) from A's rows 0 .. R - 1 only: R = MR, or fewer for a panel's last rows. */
+static inline __attribute__((always_inline)) void KNAME(gemm_rows)(const int R, int64_t k, const T *CONVX_RESTRICT a,
+                                                                   const T *CONVX_RESTRICT b, int64_t ldb,
+                                                                   T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
+                                                                   int64_t mr, int64_t nr, int accumulate,
+                                                                   const T *CONVX_RESTRICT bias) {
     KNAME(vec) acc[MR][NV];
-    KUNROLL for (int r = 0; r < MR; r++)
+    KUNROLL for (int r = 0; r < R; r++)
         KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(vec)){0};
     for (int64_t p = 0; p < k; p++) {
         const KNAME(vec) *bp = (const KNAME(vec) *)(b + p * ldb);
         KNAME(vec) bv[NV];
         KUNROLL for (int v = 0; v < NV; v++) bv[v] = bp[v];
-        KUNROLL for (int r = 0; r < MR; r++) {
+        KUNROLL for (int r = 0; r < R; r++) {
             const T ar = a[p * MR + r];
             KUNROLL for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];
         }
     }
     if (cs_c == 1 && nr == NR) { /* full-width tile over contiguous pixels: store vectors */
-        KUNROLL for (int r = 0; r < MR; r++) {
+        KUNROLL for (int r = 0; r < R; r++) {
             if (r == mr) break;
             KNAME(vec) *row = (KNAME(vec) *)(c + r * rs_c);
             const T start = bias ? bias[r] : (T)0;
@@ -42,8 +58,21 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
         return;
     }
     T tile[MR][NR];
-    KUNROLL for (int r = 0; r < MR; r++)
+    KUNROLL for (int r = 0; r < R; r++)
         KUNROLL for (int v = 0; v < NV; v++) *(KNAME(vec) *)&tile[r][v * (VBYTES / (int)sizeof(T))] = acc[r][v];
+    KNAME(store_tile)(tile, c, rs_c, cs_c, mr, nr, accumulate, bias);
+}
+
+/* A panel's last 1-4 rows (64 = 10 x 6 + 4 channels) take a 4-row tile when its 4 x NV
+ * accumulators still cover the FMA latency (8 in flight: float32 on AVX2): 2/3 of the time. */
+static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b, int64_t ldb,
+                        T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr,
+                        int accumulate, const T *CONVX_RESTRICT bias) {
+    if (MR > 4 && 4 * NV >= 8 && mr <= 4)
+        KNAME(gemm_rows)(4, k, a, b, ldb, c, rs_c, cs_c, mr, nr, accumulate, bias);
+    else
+        KNAME(gemm_rows)(MR, k, a, b, ldb, c, rs_c, cs_c, mr, nr, accumulate, bias);
+}
 #undef NV
 #else
 static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RESTRICT b, int64_t ldb,
@@ -57,16 +86,9 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
         for (int r = 0; r < MR; r++)
             for (int j = 0; j < NR; j++) tile[r][j] += ap[r] * bp[j];
     }
-#endif
-    for (int64_t r = 0; r < mr; r++) {
-        T *row = c + r * rs_c;
-        T start = bias ? bias[r] : (T)0;
-        for (int64_t j = 0; j < nr; j++) {
-            T *dst = row + j * cs_c;
-            *dst = (accumulate ? *dst : start) + tile[r][j];
-        }
-    }
+    KNAME(store_tile)(tile, c, rs_c, cs_c, mr, nr, accumulate, bias);
 }
+#endif
 
 /* Direct convolution tile: C[r, j] (= or +=) sum_p pix[r][off[p]] * w[p*NR + j] for pixels
  * r < mr, channels j < nr, C[r, j] at c[r*rs_c + j*cs_c], p over the nseg ranges
