@@ -166,7 +166,8 @@ static void DNAME(pack_tap_runs_by_phase)(const convx_axis *a, const T *row, int
 /* Packs B[k0:k0+kc, tile pixels] of batch n, group g (channels-first input) as rows of ldb
  * pixels (zero beyond the tile), so each run of pixels along an output row is one contiguous
  * copy of the input where it can be. w_lo/w_hi: per kw, the outputs that read the input row
- * directly (at o * stride + kw * dilation - pad). phase: scratch for pack_tap_runs_by_phase. */
+ * directly (at o * stride + kw * dilation - pad). phase: scratch for pack_tap_runs_by_phase, or
+ * NULL to copy tap by tap. */
 static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax[3], const T *x, int64_t n,
                                    int64_t g, int64_t k0, int64_t kc, const DNAME(row_run) *runs, int64_t nruns,
                                    int64_t np, const int64_t *w_lo, const int64_t *w_hi, int64_t ldb, T *bbuf,
@@ -174,7 +175,6 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
     const int64_t cin_g = d->in_channels / d->groups, Pin = ax[0].in * ax[1].in * ax[2].in;
     const int64_t k0n = ax[0].kernel, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = k0n * k1 * k2;
     const int64_t in1 = ax[1].in, in2 = ax[2].in;
-    const int by_phase = ax[2].stride > 1 && !d->transposed;
     int64_t ci = k0 / taps, kd = (k0 % taps) / (k1 * k2), kh = (k0 / k2) % k1, kw = k0 % k2;
     /* per input row (ci, kd, kh): its taps kw .. kw + nkw - 1 within the chunk */
     for (int64_t kk = 0; kk < kc;) {
@@ -191,7 +191,7 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
                 continue;
             }
             const T *row = chan + (id * in1 + ih) * in2;
-            if (by_phase && nkw > 1)
+            if (phase && nkw > 1)
                 DNAME(pack_tap_runs_by_phase)(&ax[2], row, run->ow0, run->end, kw, nkw, dst + run->q, ldb, phase);
             else
                 for (int64_t j = 0; j < nkw; j++)
@@ -275,9 +275,11 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nc, panels, num_threads);
     const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
-    /* pack_tap_runs_by_phase's scratch: a run is at most a row of the tile */
-    const size_t phase_count = (size_t)((CONVX_MIN(nc, ax[2].out) - 1) * ax[2].stride +
-                                        (ax[2].kernel - 1) * ax[2].dilation + ax[2].stride);
+    /* A strided axis whose taps share input columns is packed by phase (pack_tap_runs_by_phase);
+     * its scratch holds what a run reads, a run being at most a row of the tile. */
+    const int64_t sw = ax[2].stride, reach = (ax[2].kernel - 1) * ax[2].dilation;
+    const size_t phase_count = d->transposed || sw == 1 || sw > reach
+                                   ? 0 : (size_t)((CONVX_MIN(nc, ax[2].out) - 1) * sw + reach + sw);
     int failed = 0;
     /* A 1x1 stride-1 unpadded convolution's tile is kc rows of np consecutive input pixels:
      * one copy per row. (Reading them in place instead costs 5-15% on 64+ output channels:
@@ -295,11 +297,11 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        /* Per thread: the B tile, then the row runs of the pixel tile. */
+        /* Per thread: the B tile, the phase scratch, then the row runs of the pixel tile. */
         T *bbuf = (T *)convx_thread_scratch((bbuf_count + phase_count) * sizeof(T) +
                                                 (size_t)(nc + 1) * sizeof(DNAME(row_run)), &failed);
-        T *phase = bbuf ? bbuf + bbuf_count : NULL;
-        DNAME(row_run) *runs = bbuf ? (DNAME(row_run) *)(phase + phase_count) : NULL;
+        T *phase = bbuf && phase_count ? bbuf + bbuf_count : NULL;
+        DNAME(row_run) *runs = bbuf ? (DNAME(row_run) *)(bbuf + bbuf_count + phase_count) : NULL;
 #pragma omp for schedule(dynamic)
         for (int64_t task = 0; task < tasks; task++) {
             if (!bbuf) continue;
