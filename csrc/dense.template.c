@@ -276,10 +276,12 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     /* A strided axis whose taps share input columns is packed by phase (pack_tap_runs_by_phase);
-     * its scratch holds what a run reads, a run being at most a row of the tile. */
+     * its scratch holds what a run reads, a run being at most a row of the tile (rounded up to
+     * 16 elements: the row runs after it stay aligned). */
     const int64_t sw = ax[2].stride, reach = (ax[2].kernel - 1) * ax[2].dilation;
-    const size_t phase_count = d->transposed || sw == 1 || sw > reach
-                                   ? 0 : (size_t)((CONVX_MIN(nc, ax[2].out) - 1) * sw + reach + sw);
+    const size_t phase_count =
+        d->transposed || sw == 1 || sw > reach
+            ? 0 : (size_t)(convx_ceil_div((CONVX_MIN(nc, ax[2].out) - 1) * sw + reach + sw, 16) * 16);
     int failed = 0;
     /* A 1x1 stride-1 unpadded convolution's tile is kc rows of np consecutive input pixels:
      * one copy per row. (Reading them in place instead costs 5-15% on 64+ output channels:
