@@ -108,26 +108,40 @@ static int64_t DNAME(split_rows)(const convx_axis ax[3], int64_t p0, int64_t np,
     return count;
 }
 
-/* One tap's run along an output row: out[o - o0] = input column o * stride + k * dilation - pad
- * of `row` for outputs [o0, o1), padding resolved. lo/hi: the outputs reading the row directly. */
+/* Column c of an input row, padding resolved by the axis's mode (0 for zero padding). */
+CONVX_INLINE T DNAME(column_at)(const convx_axis *a, const T *row, int64_t c) {
+    const int64_t i = convx_resolve(c, a->in, a->mode);
+    return i < 0 ? (T)0 : row[i];
+}
+
+/* out[i] = column first + i * stride of a (forward) axis's input row, for i < count; columns
+ * [lo, hi) lie inside the row and are copied straight, the rest resolved as padding. */
+static void DNAME(gather_columns)(const convx_axis *a, const T *row, int64_t first, int64_t count, int64_t lo,
+                                  int64_t hi, T *out) {
+    const int64_t s = a->stride;
+    for (int64_t i = 0; i < lo; i++) out[i] = DNAME(column_at)(a, row, first + i * s);
+    if (s == 1 && hi > lo)
+        memcpy(out + lo, row + first + lo, (size_t)(hi - lo) * sizeof(T));
+    else if (s == 2) /* a constant stride compiles to vector shuffles */
+        for (int64_t i = lo; i < hi; i++) out[i] = row[first + i * 2];
+    else if (s != 1)
+        for (int64_t i = lo; i < hi; i++) out[i] = row[first + i * s];
+    for (int64_t i = hi; i < count; i++) out[i] = DNAME(column_at)(a, row, first + i * s);
+}
+
+/* One tap's run along an output row: out[o - o0] = what tap k of output o reads from `row`, for
+ * outputs [o0, o1). lo/hi: the outputs whose tap reads inside the row (forward axes). */
 static void DNAME(pack_tap_run)(const convx_axis *a, const T *row, int64_t o0, int64_t o1, int64_t k, int64_t lo,
                                 int64_t hi, T *out) {
-    const int64_t s = a->stride, shift = k * a->dilation - a->pad;
+    if (a->transposed) {
+        for (int64_t o = o0; o < o1; o++) {
+            const int64_t i = convx_axis_tap(a, o, k);
+            out[o - o0] = i < 0 ? (T)0 : row[i];
+        }
+        return;
+    }
     const int64_t mid_lo = CONVX_MIN(CONVX_MAX(o0, lo), o1), mid_hi = CONVX_MAX(CONVX_MIN(o1, hi), mid_lo);
-    for (int64_t o = o0; o < mid_lo; o++) {
-        const int64_t i = convx_axis_tap(a, o, k);
-        out[o - o0] = i < 0 ? (T)0 : row[i];
-    }
-    if (s == 1 && mid_hi > mid_lo)
-        memcpy(out + (mid_lo - o0), row + (mid_lo + shift), (size_t)(mid_hi - mid_lo) * sizeof(T));
-    else if (s == 2) /* a constant stride compiles to vector shuffles */
-        for (int64_t o = mid_lo; o < mid_hi; o++) out[o - o0] = row[o * 2 + shift];
-    else if (s != 1)
-        for (int64_t o = mid_lo; o < mid_hi; o++) out[o - o0] = row[o * s + shift];
-    for (int64_t o = mid_hi; o < o1; o++) {
-        const int64_t i = convx_axis_tap(a, o, k);
-        out[o - o0] = i < 0 ? (T)0 : row[i];
-    }
+    DNAME(gather_columns)(a, row, o0 * a->stride + k * a->dilation - a->pad, o1 - o0, mid_lo - o0, mid_hi - o0, out);
 }
 
 /* Taps k0 .. k0 + nk - 1 of a strided (forward) axis over outputs [o0, o1): tap k0 + j's run
@@ -141,23 +155,11 @@ static void DNAME(pack_tap_runs_by_phase)(const convx_axis *a, const T *row, int
     const int64_t base = o0 * s + k0 * dil - a->pad, span = (o1 - 1 - o0) * s + (nk - 1) * dil + 1;
     const int64_t per = convx_ceil_div(span, s); /* phase p holds columns base + p + i * s */
     for (int64_t p = 0; p < s; p++) {
-        T *dst = phase + p * per;
         const int64_t first = base + p, count = convx_ceil_div(span - p, s);
         /* columns inside the input: i in [lo, hi) */
         const int64_t lo = CONVX_MIN(count, convx_ceil_div(CONVX_MAX(-first, 0), s));
         const int64_t hi = CONVX_MAX(lo, CONVX_MIN(count, convx_ceil_div(a->in - first, s)));
-        for (int64_t i = 0; i < lo; i++) {
-            const int64_t c = convx_resolve(first + i * s, a->in, a->mode);
-            dst[i] = c < 0 ? (T)0 : row[c];
-        }
-        if (s == 2) /* a constant stride compiles to vector shuffles */
-            for (int64_t i = lo; i < hi; i++) dst[i] = row[first + i * 2];
-        else
-            for (int64_t i = lo; i < hi; i++) dst[i] = row[first + i * s];
-        for (int64_t i = hi; i < count; i++) {
-            const int64_t c = convx_resolve(first + i * s, a->in, a->mode);
-            dst[i] = c < 0 ? (T)0 : row[c];
-        }
+        DNAME(gather_columns)(a, row, first, count, lo, hi, phase + p * per);
     }
     for (int64_t j = 0; j < nk; j++)
         memcpy(out + j * ldb, phase + (j * dil) % s * per + (j * dil) / s, (size_t)(o1 - o0) * sizeof(T));
@@ -210,6 +212,23 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
                 ci++;
             }
         }
+    }
+}
+
+/* C (= or +=) A B over a tile of np pixels for output channels [panel_begin, panel_end) x MR
+ * (below `rows`): A packed as MR-channel panels panel_stride apart (kc k each), B kc rows of
+ * ldb pixels zero-padded to whole NR blocks, C rows ldc apart. Each panel's weights (L1-sized)
+ * serve every NR-pixel block of the tile. bias: per output channel, or NULL. */
+static void DNAME(gemm_channel_panels)(int64_t kc, const T *a, int64_t panel_stride, int64_t panel_begin,
+                                       int64_t panel_end, int64_t rows, const T *b, int64_t ldb, int64_t np, T *c,
+                                       int64_t ldc, int accumulate, const T *bias) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    for (int64_t panel = panel_begin; panel < panel_end; panel++) {
+        const int64_t co0 = panel * mr;
+        for (int64_t q0 = 0; q0 < np; q0 += nr)
+            kt->KT_GEMM(kc, a + panel * panel_stride, b + q0, ldb, c + co0 * ldc + q0, ldc, 1,
+                        CONVX_MIN(mr, rows - co0), CONVX_MIN(nr, np - q0), accumulate, bias ? bias + co0 : NULL);
     }
 }
 
@@ -321,16 +340,9 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
                 } else {
                     DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf, phase);
                 }
-                /* each panel's weights (L1-sized) serve every NR-pixel block of the tile */
-                const int64_t blocks = convx_ceil_div(np, nr), npanels = job.panel_end - job.panel_begin;
-                for (int64_t i = 0; i < blocks * npanels; i++) {
-                    const int64_t panel = job.panel_begin + i / blocks, q0 = i % blocks * nr;
-                    const int64_t co0 = panel * mr, rows = CONVX_MIN(mr, cout_g - co0);
-                    const T *ap = a + ((g * panels + panel) * K + k0) * mr;
-                    const T *bp = bias ? bias + g * cout_g + co0 : NULL;
-                    T *c = y + (n * d->out_channels + g * cout_g + co0) * P + p0 + q0;
-                    kt->KT_GEMM(kc, ap, bbuf + q0, ldb, c, P, 1, rows, CONVX_MIN(nr, np - q0), k0 > 0, bp);
-                }
+                DNAME(gemm_channel_panels)(kc, a + (g * panels * K + k0) * mr, K * mr, job.panel_begin, job.panel_end,
+                                           cout_g, bbuf, ldb, np, y + (n * d->out_channels + g * cout_g) * P + p0, P,
+                                           k0 > 0, bias ? bias + g * cout_g : NULL);
             }
         }
         convx_free(bbuf);

@@ -51,13 +51,8 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
             for (int64_t k = 0; k < K && ldb > np; k++) memset(mid + k * ldb + np, 0, (size_t)(ldb - np) * sizeof(T));
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
-                for (int64_t panel = 0; panel < panels; panel++) {
-                    const int64_t co0 = panel * mr;
-                    for (int64_t q0 = 0; q0 < np; q0 += nr)
-                        kt->KT_GEMM(kc, pw_a + (panel * K + k0) * mr, mid + k0 * ldb + q0, ldb,
-                                    y + (n * out_channels + co0) * P + p0 + q0, P, 1, CONVX_MIN(mr, out_channels - co0),
-                                    CONVX_MIN(nr, np - q0), k0 > 0, bias ? bias + co0 : NULL);
-                }
+                SNAME(gemm_channel_panels)(kc, pw_a + k0 * mr, K * mr, 0, panels, out_channels, mid + k0 * ldb, ldb, np,
+                                           y + n * out_channels * P + p0, P, k0 > 0, bias);
             }
         }
         convx_free(mid);

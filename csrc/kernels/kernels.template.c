@@ -28,7 +28,7 @@ typedef T KNAME(vec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
 /* Loops over the MR x NV accumulators are unrolled completely: only constant indices let the
  * compiler keep the tile in registers (otherwise it lives on the stack, stored and reloaded
  * around every call: 5-10% of a short reduction). */
-#define KUNROLL _Pragma("GCC unroll 16")
+#define KUNROLL _Pragma("GCC unroll 32")
 
 /* C (MR x NR tile) from A's rows 0 .. R - 1 only: R = MR, or fewer for a panel's last rows. */
 static inline __attribute__((always_inline)) void KNAME(gemm_rows)(const int R, int64_t k, const T *CONVX_RESTRICT a,
@@ -347,11 +347,9 @@ static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const in
         __asm__("" : "+r"(row));
         KNAME(vec) wv[5];
         KUNROLL for (int kw = 0; kw < K2; kw++) wv[kw] = *(const KNAME(vec) *)(w + (t + kw) * LANES);
-#pragma GCC unroll 32
-        for (int p = 0; p <= 7 * S + (K2 - 1) * D; p++) {
+        KUNROLL for (int p = 0; p <= 7 * S + (K2 - 1) * D; p++) {
             const KNAME(vec) x = *(const KNAME(vec) *)(row + p * LANES);
-#pragma GCC unroll 5
-            for (int kw = 0; kw < K2; kw++) {
+            KUNROLL for (int kw = 0; kw < K2; kw++) {
                 const int q = p - kw * D;
                 if (q >= 0 && q % S == 0 && q / S < 8) acc[q / S] += wv[kw] * x;
             }
