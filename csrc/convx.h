@@ -82,7 +82,7 @@ void convx_memory_reset_peak(void);
 /* Once at import: detects the CPU and fills the kernel table. CONVX_ISA=generic forces the
  * portable kernels. Safe to call again (later calls do nothing). */
 void convx_init(void);
-const char *convx_isa_name(void);     /* kernels in use: "avx2_fma", "neon" or "generic" */
+const char *convx_isa_name(void);     /* kernels in use: "avx512", "avx2_fma", "neon" or "generic" */
 const char *convx_cpu_features(void); /* features detected, e.g. "sse2 avx avx2 fma" */
 int convx_openmp_enabled(void);
 int convx_max_threads(void); /* OpenMP's default team size (OMP_NUM_THREADS), 1 without OpenMP */

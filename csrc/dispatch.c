@@ -32,50 +32,64 @@ static void mark_forked_child(void) { forked_child = 1; }
 int convx_in_forked_child(void) { return forked_child; }
 
 #ifdef CONVX_HAVE_X86
-/* AVX2 and FMA in the CPU, and the OS saving the YMM registers. */
-static void detect_x86(int *sse2, int *avx, int *avx2, int *fma, int *avx512f) {
+typedef struct {
+    int sse2, avx, avx2, fma, avx512; /* avx512: F, VL, DQ and BW (x86-64-v4) */
+} x86_features;
+
+/* What the CPU has and the OS saves (YMM state for AVX, ZMM and mask state for AVX-512). */
+static x86_features detect_x86(void) {
+    x86_features f;
 #if defined(_MSC_VER)
     int info[4];
     __cpuid(info, 1);
     int osxsave = (info[2] >> 27) & 1;
-    *sse2 = (info[3] >> 26) & 1;
-    *fma = (info[2] >> 12) & 1;
+    f.sse2 = (info[3] >> 26) & 1;
+    f.fma = (info[2] >> 12) & 1;
     int ymm_saved = osxsave && ((_xgetbv(0) & 6) == 6);
     int zmm_saved = osxsave && ((_xgetbv(0) & 0xe6) == 0xe6);
-    *avx = ((info[2] >> 28) & 1) && ymm_saved;
+    f.avx = ((info[2] >> 28) & 1) && ymm_saved;
     __cpuidex(info, 7, 0);
-    *avx2 = ((info[1] >> 5) & 1) && *avx;
-    *avx512f = ((info[1] >> 16) & 1) && zmm_saved;
-    *fma = *fma && *avx;
+    f.avx2 = ((info[1] >> 5) & 1) && f.avx;
+    const unsigned v4_bits = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31); /* F, DQ, BW, VL in EBX */
+    f.avx512 = ((unsigned)info[1] & v4_bits) == v4_bits && zmm_saved;
+    f.fma = f.fma && f.avx;
 #else
-    __builtin_cpu_init();
-    *sse2 = __builtin_cpu_supports("sse2");
-    *avx = __builtin_cpu_supports("avx");
-    *avx2 = __builtin_cpu_supports("avx2");
-    *fma = __builtin_cpu_supports("fma");
-    *avx512f = __builtin_cpu_supports("avx512f");
+    __builtin_cpu_init(); /* libgcc / compiler-rt check the OS-saved state too */
+    f.sse2 = __builtin_cpu_supports("sse2");
+    f.avx = __builtin_cpu_supports("avx");
+    f.avx2 = __builtin_cpu_supports("avx2");
+    f.fma = __builtin_cpu_supports("fma");
+    f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
 #endif
+    return f;
 }
 #endif
 
+/* CONVX_ISA caps the kernels: "generic" forces the portable ones, "avx2" the AVX2 ones at most
+ * (so that the tests cover every table this CPU can run); unset or anything else, the best. */
 void convx_init(void) {
     if (initialised) return;
     const char *forced = getenv("CONVX_ISA");
     int use_generic = forced && strcmp(forced, "generic") == 0;
 #ifdef CONVX_HAVE_X86
-    int sse2, avx, avx2, fma, avx512f;
-    detect_x86(&sse2, &avx, &avx2, &fma, &avx512f);
+    const int cap_avx2 = forced && strcmp(forced, "avx2") == 0;
+    const x86_features f = detect_x86();
     cpu_features[0] = '\0';
-    if (sse2) strcat(cpu_features, "sse2 ");
-    if (avx) strcat(cpu_features, "avx ");
-    if (avx2) strcat(cpu_features, "avx2 ");
-    if (fma) strcat(cpu_features, "fma ");
-    if (avx512f) strcat(cpu_features, "avx512f ");
+    if (f.sse2) strcat(cpu_features, "sse2 ");
+    if (f.avx) strcat(cpu_features, "avx ");
+    if (f.avx2) strcat(cpu_features, "avx2 ");
+    if (f.fma) strcat(cpu_features, "fma ");
+    if (f.avx512) strcat(cpu_features, "avx512 ");
     size_t len = strlen(cpu_features);
     if (len) cpu_features[len - 1] = '\0';
 #ifdef CONVX_HAVE_AVX2
-    if (avx2 && fma && !use_generic) active_kernels = &convx_kernels_avx2;
+    if (f.avx2 && f.fma && !use_generic) active_kernels = &convx_kernels_avx2;
 #endif
+#ifdef CONVX_HAVE_AVX512
+    if (f.avx512 && f.fma && !use_generic && !cap_avx2) active_kernels = &convx_kernels_avx512;
+#endif
+    (void)cap_avx2;
 #elif defined(CONVX_HAVE_NEON)
     strcpy(cpu_features, "neon");
     if (!use_generic) active_kernels = &convx_kernels_neon;

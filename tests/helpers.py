@@ -33,7 +33,7 @@ FLOAT_DTYPES = [np.float32, np.float64]
 LAYOUTS = ["channels_first", "channels_last"]
 PADDING_MODES = ["zeros", "reflect", "replicate", "circular"]
 ODD_CHANNELS = [1, 3, 17, 23]
-TILE_WIDTHS = [1, 7, 8, 9, 15, 16, 17, 35]
+TILE_WIDTHS = [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 35]  # around 8, 16 and 32-wide tiles (AVX2, AVX-512)
 SMALL_SIZES = [1, 2, 5, 7, 13]
 
 

@@ -1,12 +1,15 @@
-"""Both kernel paths: the portable kernels (CONVX_ISA=generic, run in a subprocess because the
-kernel table is chosen at import) and the ones chosen for this CPU must both match the reference
-bit for bit on integer-valued float32 data, for every algorithm and layout."""
+"""Every kernel table this CPU can run: the portable kernels (CONVX_ISA=generic), the AVX2 ones
+where the best table is AVX-512 (CONVX_ISA=avx2; each run in a subprocess because the kernel
+table is chosen at import) and the ones chosen for this CPU must all match the reference bit for
+bit on integer-valued float32 data, for every algorithm and layout."""
 
 import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
+
 import convx
 from reference import ref_conv, ref_conv_transpose, resolve_padding
 
@@ -29,7 +32,7 @@ SPATIAL = {"conv1d": (17,), "conv2d": (9, 11), "conv3d": (5, 6, 7), "conv_transp
 
 SCRIPT = """
 import sys, numpy as np, convx
-assert convx.get_config()["kernels"] == "generic", convx.get_config()
+assert convx.get_config()["kernels"] == sys.argv[3], convx.get_config()
 data = np.load(sys.argv[1], allow_pickle=True)
 results = {}
 for i, (name, fn, wshape, kwargs) in enumerate(data["cases"]):
@@ -60,14 +63,23 @@ def _reference(fn, x, w, b, kwargs):
     return ref_conv(x, w, b, stride, pads, dilation, kwargs.get("groups", 1), kwargs.get("padding_mode", "zeros"))
 
 
-def test_generic_and_native_kernels_match_reference_exactly(tmp_path):
+def _forced_tables():
+    """(CONVX_ISA value, table it selects) for each table below the best one this CPU runs."""
+    tables = [("generic", "generic")]
+    if convx.get_config()["kernels"] == "avx512":
+        tables.append(("avx2", "avx2_fma"))
+    return tables
+
+
+@pytest.mark.parametrize("forced, table", _forced_tables())
+def test_forced_and_native_kernels_match_reference_exactly(tmp_path, forced, table):
     rng = np.random.default_rng(2026)
     arrays = _inputs(rng)
     np.savez(tmp_path / "inputs.npz", **arrays)
-    env = dict(os.environ, CONVX_ISA="generic")
-    subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz")],
+    env = dict(os.environ, CONVX_ISA=forced)
+    subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz"), table],
                    env=env, check=True, timeout=300)
-    generic = np.load(tmp_path / "out.npz")
+    forced_out = np.load(tmp_path / "out.npz")
     for i, (name, fn, _, kwargs) in enumerate(CASES):
         x, w, b = arrays[f"x{i}_channels_first"], arrays[f"w{i}"], arrays[f"b{i}"]
         expected = _reference(fn, x, w, b, kwargs).astype(np.float32)
@@ -75,18 +87,21 @@ def test_generic_and_native_kernels_match_reference_exactly(tmp_path):
             native = getattr(convx, fn)(arrays[f"x{i}_{layout}"], w, b, layout=layout, **kwargs)
             if layout == "channels_last":
                 native = np.moveaxis(native, -1, 1)
-            portable = generic[f"{i}_{layout}"]
+            portable = forced_out[f"{i}_{layout}"]
             if layout == "channels_last":
                 portable = np.moveaxis(portable, -1, 1)
             np.testing.assert_array_equal(native, expected, err_msg=f"{name}, {layout}, native kernels")
-            np.testing.assert_array_equal(portable, expected, err_msg=f"{name}, {layout}, generic kernels")
+            np.testing.assert_array_equal(portable, expected, err_msg=f"{name}, {layout}, {table} kernels")
 
 
 def test_kernel_choice_follows_cpu_and_environment():
     config = convx.get_config()
     features = set(config["cpu_features"].split())
-    if os.environ.get("CONVX_ISA") == "generic":
+    forced = os.environ.get("CONVX_ISA")
+    if forced == "generic":
         assert config["kernels"] == "generic"
+    elif {"avx2", "fma", "avx512"} <= features and forced != "avx2":
+        assert config["kernels"] == "avx512"
     elif {"avx2", "fma"} <= features:
         assert config["kernels"] == "avx2_fma"
     elif "neon" in features:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Proves the installed convx runs on an x86-64 CPU without AVX (a Nehalem: SSE4.2, no AVX, AVX2
-# or FMA), as a wheel must: only the dispatched AVX2 kernels may use AVX instructions.
+# or FMA), as a wheel must: only the dispatched AVX2 and AVX-512 kernels may use AVX instructions.
 #   1. qemu traps AVX on that CPU model: a canary AVX2 instruction dies there with SIGILL and
 #      runs under -cpu Haswell (otherwise steps 3-4 would prove nothing).
 #   2. Static check: in convx's extension module, every function that uses a VEX/EVEX-encoded
-#      (AVX) instruction is an AVX2 kernel (its name says avx2).
+#      (AVX) instruction is an AVX2 or AVX-512 kernel (its name says avx2 or avx512).
 #   3. Under qemu-x86_64 -cpu Nehalem, convx imports and picks the generic kernels.
 #   4. Under the same emulation, a test subset passes (by default the convolution families and
 #      layers: about 4 minutes).
@@ -40,12 +40,14 @@ objdump -d --no-show-raw-insn "$ext" | awk '
     NF >= 2 && ($2 ~ /^v[a-z]/ || $0 ~ /%[yz]mm/) { uses[fn] = 1 }
     END { for (f in uses) print f }' | sort > "$work/avx_functions"
 echo "functions using AVX: $(wc -l < "$work/avx_functions")"
-if grep -v -i 'avx2' "$work/avx_functions"; then
-    echo "FAIL: the functions above use AVX but are not dispatched AVX2 kernels" >&2
+if grep -v -i -E 'avx2|avx512' "$work/avx_functions"; then
+    echo "FAIL: the functions above use AVX but are not dispatched AVX2 or AVX-512 kernels" >&2
     exit 1
 fi
-grep -q -i avx2 "$work/avx_functions" || { echo "FAIL: no AVX2 kernel found: is the module stripped?" >&2; exit 1; }
-echo "ok: only AVX2 kernels use AVX"
+for isa in avx2 avx512; do
+    grep -q -i "_${isa}_" "$work/avx_functions" || { echo "FAIL: no $isa kernel found: is the module stripped?" >&2; exit 1; }
+done
+echo "ok: only AVX2 and AVX-512 kernels use AVX"
 
 echo "== 3. convx under qemu-x86_64 -cpu $cpu"
 qemu-x86_64 -cpu "$cpu" "$python" -c '

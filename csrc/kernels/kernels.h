@@ -76,11 +76,14 @@ typedef struct {
 extern const convx_kernel_table convx_kernels_generic;
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #define CONVX_HAVE_X86 1
-/* The AVX2 table needs GCC/Clang's target pragma and vector extensions; MSVC has neither, so an
- * MSVC build runs the portable kernels on every CPU (CPU features are still detected). */
+/* The AVX2 and AVX-512 tables need GCC/Clang's target pragma and vector extensions; MSVC has
+ * neither, so an MSVC build runs the portable kernels on every CPU (CPU features are still
+ * detected). */
 #if defined(__GNUC__)
 #define CONVX_HAVE_AVX2 1
+#define CONVX_HAVE_AVX512 1
 extern const convx_kernel_table convx_kernels_avx2;
+extern const convx_kernel_table convx_kernels_avx512;
 #endif
 #endif
 #if defined(__aarch64__) || defined(_M_ARM64)

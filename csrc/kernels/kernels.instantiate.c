@@ -1,5 +1,5 @@
 /* One ISA's kernel table from kernels.template.c. The including file defines ISA, ISA_NAME,
- * VBYTES and the micro-tiles MR_F32, NR_F32, MR_F64, NR_F64 (compiled for its target). */
+ * VBYTES, GEMM_VBYTES and the micro-tiles MR_F32, NR_F32, MR_F64, NR_F64 (compiled for its target). */
 #include "kernels.h"
 
 #define T float

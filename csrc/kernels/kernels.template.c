@@ -1,6 +1,7 @@
 /* One ISA's kernel set, written once per element type. The including file defines
- * ISA (a name suffix) and VBYTES (vector width in bytes) and, per type, T, SFX, MR, NR; the compiler vectorises these loops
- * for the ISA the including file targets. */
+ * ISA (a name suffix), VBYTES (the channel-block kernels' vector width in bytes), GEMM_VBYTES
+ * (the GEMM and direct micro-kernels' vector width) and, per type, T, SFX, MR, NR; the compiler
+ * vectorises these loops for the ISA the including file targets. */
 #include <stdint.h>
 
 #include "../common.h"
@@ -21,10 +22,12 @@ static inline void KNAME(store_tile)(T tile[MR][NR], T *CONVX_RESTRICT c, int64_
 }
 
 #if defined(__GNUC__)
-/* GCC/Clang vector extensions keep the MR x NR accumulator tile in registers; VBYTES is the
- * ISA's vector width. The loads tolerate any alignment. */
+/* GCC/Clang vector extensions keep the MR x NR accumulator tile in registers: gvec for the
+ * micro-kernels (GEMM_VBYTES wide), vec for the channel-block kernels (VBYTES, their LANES). The
+ * loads tolerate any alignment. */
 typedef T KNAME(vec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
-#define NV (NR * (int)sizeof(T) / VBYTES)
+typedef T KNAME(gvec) __attribute__((vector_size(GEMM_VBYTES), aligned(sizeof(T))));
+#define NV (NR * (int)sizeof(T) / GEMM_VBYTES)
 /* Loops over the MR x NV accumulators are unrolled completely: only constant indices let the
  * compiler keep the tile in registers (otherwise it lives on the stack, stored and reloaded
  * around every call: 5-10% of a short reduction). */
@@ -36,12 +39,12 @@ static inline __attribute__((always_inline)) void KNAME(gemm_rows)(const int R, 
                                                                    T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
                                                                    int64_t mr, int64_t nr, int accumulate,
                                                                    const T *CONVX_RESTRICT bias) {
-    KNAME(vec) acc[MR][NV];
+    KNAME(gvec) acc[MR][NV];
     KUNROLL for (int r = 0; r < R; r++)
-        KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(vec)){0};
+        KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(gvec)){0};
     for (int64_t p = 0; p < k; p++) {
-        const KNAME(vec) *bp = (const KNAME(vec) *)(b + p * ldb);
-        KNAME(vec) bv[NV];
+        const KNAME(gvec) *bp = (const KNAME(gvec) *)(b + p * ldb);
+        KNAME(gvec) bv[NV];
         KUNROLL for (int v = 0; v < NV; v++) bv[v] = bp[v];
         KUNROLL for (int r = 0; r < R; r++) {
             const T ar = a[p * MR + r];
@@ -51,15 +54,15 @@ static inline __attribute__((always_inline)) void KNAME(gemm_rows)(const int R, 
     if (cs_c == 1 && nr == NR) { /* full-width tile over contiguous pixels: store vectors */
         KUNROLL for (int r = 0; r < R; r++) {
             if (r == mr) break;
-            KNAME(vec) *row = (KNAME(vec) *)(c + r * rs_c);
+            KNAME(gvec) *row = (KNAME(gvec) *)(c + r * rs_c);
             const T start = bias ? bias[r] : (T)0;
-            KUNROLL for (int v = 0; v < NV; v++) row[v] = (accumulate ? row[v] : (KNAME(vec)){0} + start) + acc[r][v];
+            KUNROLL for (int v = 0; v < NV; v++) row[v] = (accumulate ? row[v] : (KNAME(gvec)){0} + start) + acc[r][v];
         }
         return;
     }
     T tile[MR][NR];
     KUNROLL for (int r = 0; r < R; r++)
-        KUNROLL for (int v = 0; v < NV; v++) *(KNAME(vec) *)&tile[r][v * (VBYTES / (int)sizeof(T))] = acc[r][v];
+        KUNROLL for (int v = 0; v < NV; v++) *(KNAME(gvec) *)&tile[r][v * (GEMM_VBYTES / (int)sizeof(T))] = acc[r][v];
     KNAME(store_tile)(tile, c, rs_c, cs_c, mr, nr, accumulate, bias);
 }
 
@@ -104,15 +107,15 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
     const T *src[MR];
     for (int r = 0; r < MR; r++) src[r] = pix[r];
 #if defined(__GNUC__)
-    enum { NV = NR * (int)sizeof(T) / VBYTES, VL = VBYTES / (int)sizeof(T) };
-    KNAME(vec) acc[MR][NV];
+    enum { NV = NR * (int)sizeof(T) / GEMM_VBYTES, VL = GEMM_VBYTES / (int)sizeof(T) };
+    KNAME(gvec) acc[MR][NV];
     KUNROLL for (int r = 0; r < MR; r++)
-        KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(vec)){0};
+        KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(gvec)){0};
     for (int64_t i = 0; i < nseg; i++)
         for (int64_t p = seg[2 * i]; p < seg[2 * i + 1]; p++) {
-            const KNAME(vec) *wp = (const KNAME(vec) *)(w + p * NR);
+            const KNAME(gvec) *wp = (const KNAME(gvec) *)(w + p * NR);
             const int64_t o = off[p];
-            KNAME(vec) wv[NV];
+            KNAME(gvec) wv[NV];
             KUNROLL for (int v = 0; v < NV; v++) wv[v] = wp[v];
             KUNROLL for (int r = 0; r < MR; r++) {
                 const T xr = src[r][o];
@@ -122,11 +125,11 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
     if (cs_c == 1 && nr == NR) { /* whole rows of contiguous channels: store vectors */
         KUNROLL for (int r = 0; r < MR; r++) {
             if (r == mr) break;
-            KNAME(vec) *row = (KNAME(vec) *)(c + r * rs_c);
+            KNAME(gvec) *row = (KNAME(gvec) *)(c + r * rs_c);
             KUNROLL for (int v = 0; v < NV; v++) {
-                const KNAME(vec) start = accumulate ? row[v]
-                                         : bias     ? *(const KNAME(vec) *)(bias + v * VL)
-                                                    : (KNAME(vec)){0};
+                const KNAME(gvec) start = accumulate ? row[v]
+                                         : bias     ? *(const KNAME(gvec) *)(bias + v * VL)
+                                                    : (KNAME(gvec)){0};
                 row[v] = start + acc[r][v];
             }
         }
@@ -134,7 +137,7 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
     }
     T tile[MR][NR];
     KUNROLL for (int r = 0; r < MR; r++)
-        KUNROLL for (int v = 0; v < NV; v++) *(KNAME(vec) *)&tile[r][v * VL] = acc[r][v];
+        KUNROLL for (int v = 0; v < NV; v++) *(KNAME(gvec) *)&tile[r][v * VL] = acc[r][v];
 #else
     T tile[MR][NR];
     for (int r = 0; r < MR; r++)

@@ -9,6 +9,7 @@
 #define ISA avx2
 #define ISA_NAME "avx2_fma"
 #define VBYTES 32
+#define GEMM_VBYTES 32
 #define MR_F32 6
 #define NR_F32 16
 #define MR_F64 6

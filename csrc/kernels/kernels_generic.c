@@ -3,6 +3,7 @@
 #define ISA generic
 #define ISA_NAME "generic"
 #define VBYTES 16
+#define GEMM_VBYTES 16
 #define MR_F32 4
 #define NR_F32 8
 #define MR_F64 4

@@ -7,6 +7,7 @@
 #define ISA neon
 #define ISA_NAME "neon"
 #define VBYTES 16
+#define GEMM_VBYTES 16
 #define MR_F32 8
 #define NR_F32 8
 #define MR_F64 8
