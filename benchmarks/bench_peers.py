@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: load average {load:.2f}: other processes compete for the cores, "
                   f"timings will be noisy", file=sys.stderr)
 
+    peaks = {(dt, t): machine.measure_fma_peak(dt, t) for dt in dtypes for t in sorted(set(threads_list))}
+    print("FMA peak (GFLOP/s): " + ", ".join(f"{dt} {t} thread(s) {v:.0f}" for (dt, t), v in peaks.items()),
+          file=sys.stderr)
     copy_measured: dict[int, float] = {}
     if not args.no_measure:
         for t in sorted(set(threads_list)):
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     load_end = _load()
     for r in results:
-        r["peak"] = machine.peak_gflops(r["dtype"], r["threads"])
+        r["peak"] = peaks[r["dtype"], r["threads"]]
         r["copy"] = copy_used[r["threads"]]
         runner.derive(r, args.stat, r["peak"], r["copy"])
 
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         report.write_markdown(
             args.markdown, results=results, peers=peers, stat=args.stat, command=command,
             date=datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"), elapsed=elapsed,
-            machine_rows=machine.describe(versions), copy_measured=copy_measured, copy_used=copy_used,
+            machine_rows=machine.describe(versions), peaks=peaks, copy_measured=copy_measured, copy_used=copy_used,
             chart_path=args.chart if args.chart and chart_note is None else None, chart_note=chart_note,
             load=(load_start, load_end))
         print(f"wrote {args.markdown}", file=sys.stderr)

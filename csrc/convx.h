@@ -84,6 +84,9 @@ void convx_memory_reset_peak(void);
 void convx_init(void);
 const char *convx_isa_name(void);     /* kernels in use: "avx512", "avx2_fma", "neon" or "generic" */
 const char *convx_cpu_features(void); /* features detected, e.g. "sse2 avx avx2 fma" */
+/* Benchmarks' FMA ceiling: `iterations` rounds of independent FMAs at the widest vectors this CPU
+ * has (whatever CONVX_ISA says); returns the operations done, *checksum their result. */
+double convx_fma_probe(int float64, int64_t iterations, double *checksum);
 int convx_openmp_enabled(void);
 int convx_max_threads(void); /* OpenMP's default team size (OMP_NUM_THREADS), 1 without OpenMP */
 /* 1 in a process forked (POSIX fork) after convx_init: there every call runs on one thread,

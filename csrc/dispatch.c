@@ -16,6 +16,7 @@
 #endif
 
 static const convx_kernel_table *active_kernels = &convx_kernels_generic;
+static const convx_kernel_table *best_kernels = &convx_kernels_generic; /* whatever CONVX_ISA says */
 static char cpu_features[128] = "";
 static int initialised = 0;
 
@@ -84,14 +85,17 @@ void convx_init(void) {
     size_t len = strlen(cpu_features);
     if (len) cpu_features[len - 1] = '\0';
 #ifdef CONVX_HAVE_AVX2
+    if (f.avx2 && f.fma) best_kernels = &convx_kernels_avx2;
     if (f.avx2 && f.fma && !use_generic) active_kernels = &convx_kernels_avx2;
 #endif
 #ifdef CONVX_HAVE_AVX512
+    if (f.avx512 && f.fma) best_kernels = &convx_kernels_avx512;
     if (f.avx512 && f.fma && !use_generic && !cap_avx2) active_kernels = &convx_kernels_avx512;
 #endif
     (void)cap_avx2;
 #elif defined(CONVX_HAVE_NEON)
     strcpy(cpu_features, "neon");
+    best_kernels = &convx_kernels_neon;
     if (!use_generic) active_kernels = &convx_kernels_neon;
 #else
     strcpy(cpu_features, "baseline");
@@ -106,6 +110,10 @@ void convx_init(void) {
 const convx_kernel_table *convx_kernels(void) { return active_kernels; }
 const char *convx_isa_name(void) { return active_kernels->name; }
 const char *convx_cpu_features(void) { return cpu_features; }
+
+double convx_fma_probe(int float64, int64_t iterations, double *checksum) {
+    return (float64 ? best_kernels->fma_probe_f64 : best_kernels->fma_probe_f32)(iterations, checksum);
+}
 
 int convx_openmp_enabled(void) {
 #ifdef _OPENMP

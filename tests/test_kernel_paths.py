@@ -108,3 +108,26 @@ def test_kernel_choice_follows_cpu_and_environment():
         assert config["kernels"] == "neon"
     else:
         assert config["kernels"] == "generic"
+
+
+def _widest_lanes(float64):
+    """Lanes of the widest vectors convx's tables use on this CPU (the FMA probe's width)."""
+    features = set(convx.get_config()["cpu_features"].split())
+    vbytes = 64 if "avx512" in features else 32 if {"avx2", "fma"} <= features else 16
+    return vbytes // (8 if float64 else 4)
+
+
+@pytest.mark.parametrize("float64", [False, True])
+def test_fma_probe_counts_and_computes_its_operations(float64):
+    """The benchmarks' FMA ceiling: 12 chains of x -> 0.999 x + 0.001 per lane, started at
+    0 .. 11, so the checksum is 66 per lane before any round and tends to 12 (the fixed point
+    1 per chain, up to rounding) after many; the count is 2 operations per FMA and lane, at the
+    widest vectors of the CPU (scalar in an MSVC build, which has no vector kernels)."""
+    from convx import _ext
+
+    flops, checksum = _ext.fma_probe(float64, 100_000)
+    lanes = flops / (2 * 100_000 * 12)
+    if sys.platform != "win32":
+        assert lanes == _widest_lanes(float64)
+    assert checksum == pytest.approx(12.0 * lanes, rel=1e-3)
+    assert _ext.fma_probe(float64, 0) == (0.0, 66.0 * lanes)

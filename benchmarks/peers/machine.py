@@ -12,15 +12,37 @@ import time
 
 import numpy as np
 
-#: float32 FMA peak per core (GFLOP/s), from design.md section 4 (93-99 measured; sgemm 91).
-PEAK_F32_PER_CORE = 94.0
 #: Copy bandwidth (GB/s, bytes read + bytes written) from design.md: 30 on 2 threads; 15 for 1.
 NOMINAL_COPY_GBS = {1: 15.0, 2: 30.0}
 
 
-def peak_gflops(dtype: str, threads: int) -> float:
-    per_core = PEAK_F32_PER_CORE if dtype == "float32" else PEAK_F32_PER_CORE / 2
-    return per_core * threads
+def measure_fma_peak(dtype: str, threads: int, seconds: float = 0.1, rounds: int = 5) -> float:
+    """Best FMA rate in GFLOP/s of ``threads`` Python threads each running convx's FMA probe
+    (independent FMAs at the widest vectors the CPU has, AVX-512 where present, whatever
+    CONVX_ISA selects; the probe releases the GIL) for about ``seconds``."""
+    from convx import _ext
+
+    float64 = dtype == "float64"
+    _ext.fma_probe(float64, 1_000_000)  # warm-up
+    start = time.perf_counter()
+    _ext.fma_probe(float64, 1_000_000)
+    iterations = max(1, int(1_000_000 * seconds / max(time.perf_counter() - start, 1e-9)))
+    best = float("inf")
+    done = 0.0
+    for _ in range(rounds):
+        time.sleep(0.05)
+        results: list[float] = []
+        workers = [threading.Thread(target=lambda: results.append(_ext.fma_probe(float64, iterations)[0]))
+                   for _ in range(threads)]
+        start = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        elapsed = time.perf_counter() - start
+        if elapsed < best:
+            best, done = elapsed, sum(results)
+    return done / best / 1e9
 
 
 def measure_copy_bandwidth(threads: int, mbytes: int = 256, rounds: int = 5) -> float:

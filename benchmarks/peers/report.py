@@ -145,14 +145,18 @@ def _load_note(load: tuple[float | None, float | None]) -> str:
 
 def write_markdown(path: str, *, results: Sequence[dict], peers: Sequence[str], stat: str, command: str,
                    date: str, elapsed: float, machine_rows: Sequence[tuple[str, str]],
+                   peaks: dict[tuple[str, int], float],
                    copy_measured: dict[int, float], copy_used: dict[int, float],
                    chart_path: str | None, chart_note: str | None,
                    load: tuple[float | None, float | None] = (None, None)) -> None:
-    from .machine import NOMINAL_COPY_GBS, PEAK_F32_PER_CORE
+    from .machine import NOMINAL_COPY_GBS
 
     machine = _table(["", ""], [[k, v] for k, v in machine_rows], [False, False])
     threads = sorted({r["threads"] for r in results})
-    ceil_rows = [[str(t), f"{PEAK_F32_PER_CORE * t:.0f}", f"{PEAK_F32_PER_CORE * t / 2:.0f}",
+    def peak(dtype: str, t: int) -> str:
+        return f"{peaks[dtype, t]:.0f}" if (dtype, t) in peaks else "-"
+
+    ceil_rows = [[str(t), peak("float32", t), peak("float64", t),
                   f"{NOMINAL_COPY_GBS.get(t, 15.0 * t):.0f}",
                   f"{copy_measured[t]:.1f}" if t in copy_measured else "-", f"{copy_used[t]:.1f}"]
                  for t in threads]
@@ -173,9 +177,10 @@ Every number below comes from that run; rerun the command to refresh this file.{
 
 {machine}
 
-Ceilings used for the "of ceiling" column. Peak: {PEAK_F32_PER_CORE:.0f} GFLOP/s per core for float32
-(AVX2 FMA, 2 x 8 lanes x 2 FLOPs x clock; NumPy's sgemm reaches 91 on 1 thread, 188 on 2), half for
-float64. Copy bandwidth counts bytes read + bytes written; the benchmark measures it at start-up
+Ceilings used for the "of ceiling" column. Peak: the FMA rate measured at start-up by convx's probe
+(`convx._ext.fma_probe`: 12 independent chains of vector FMAs at the widest vectors this CPU has,
+AVX-512 where present, on each thread at once; best of 5). Copy bandwidth counts bytes read + bytes
+written; the benchmark measures it at start-up
 (256 MB `np.copyto` split over the threads, and torch's `Tensor.copy_`) and uses the larger of the
 measurement and the design-note figure:
 

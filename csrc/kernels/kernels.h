@@ -53,6 +53,11 @@ typedef void(*convx_spread_f64_fn) CONVX_SPREAD_SIGNATURE(double);
 typedef void(*convx_dw_pixels_f32_fn) CONVX_DW_PIXELS_SIGNATURE(float);
 typedef void(*convx_dw_pixels_f64_fn) CONVX_DW_PIXELS_SIGNATURE(double);
 
+/* The FMA peak, for benchmarks: `iterations` rounds of independent vector FMAs at the
+ * micro-kernels' width; returns the floating-point operations done, *checksum their result
+ * (so that the compiler cannot drop them). */
+typedef double (*convx_fma_probe_fn)(int64_t iterations, double *checksum);
+
 typedef struct {
     const char *name;
     int mr_f32, nr_f32, mr_f64, nr_f64; /* micro-tile of gemm_* */
@@ -71,6 +76,8 @@ typedef struct {
     convx_spread_f64_fn spread_f64;
     convx_copy_pixels_f32_fn copy_pixels_f32;
     convx_copy_pixels_f64_fn copy_pixels_f64;
+    convx_fma_probe_fn fma_probe_f32;
+    convx_fma_probe_fn fma_probe_f64;
 } convx_kernel_table;
 
 extern const convx_kernel_table convx_kernels_generic;

@@ -54,6 +54,8 @@ const convx_kernel_table CONVX_CAT(convx_kernels_, ISA) = {
     KERNEL(spread_groups, f64),
     KERNEL(copy_pixels, f32),
     KERNEL(copy_pixels, f64),
+    KERNEL(fma_probe, f32),
+    KERNEL(fma_probe, f64),
 };
 
 #undef KERNEL

@@ -63,6 +63,7 @@ cdef extern from "convx.h" nogil:
     void convx_init()
     const char *convx_isa_name()
     const char *convx_cpu_features()
+    double convx_fma_probe(int float64, int64_t iterations, double *checksum) nogil
     int convx_openmp_enabled()
     int convx_max_threads()
     int64_t convx_memory_held()
@@ -216,6 +217,14 @@ def reset_memory_peak():
 def in_forked_child():
     """True in a process forked after import: the core then runs every call on one thread."""
     return bool(convx_in_forked_child())
+
+
+def fma_probe(bint float64, int64_t iterations):
+    """Runs the core's FMA peak probe without the GIL: (operations done, their checksum)."""
+    cdef double checksum = 0, flops
+    with nogil:
+        flops = convx_fma_probe(float64, iterations, &checksum)
+    return flops, checksum
 
 
 def config():
