@@ -8,6 +8,10 @@
 #   3. Under qemu-x86_64 -cpu Nehalem, convx imports and picks the generic kernels.
 #   4. Under the same emulation, a test subset passes (by default the convolution families and
 #      layers: about 4 minutes).
+#   5. Under qemu-x86_64 -cpu Haswell (AVX2 and FMA, no AVX-512), convx picks the AVX2 kernels
+#      and the exact kernel-path tests pass: no AVX-512 instruction runs outside its table.
+# OPENBLAS_CORETYPE is unset inside the emulation: a core type forced for the host (Haswell)
+# would run NumPy's AVX2 BLAS kernels on the emulated CPU.
 # Usage: PYTHON=/path/to/venv/bin/python tools/test_baseline_cpu.sh [pytest args...]
 # Needs: qemu-user (apt-get install qemu-user), binutils, gcc; convx and pytest installed in $PYTHON.
 # Run it from anywhere: the tests are run from the repository's tests/ against the installed convx.
@@ -17,6 +21,7 @@ python="${PYTHON:-python3}"
 cpu="${CONVX_QEMU_CPU:-Nehalem}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+emulate() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE qemu-x86_64 "$@"; }
 
 echo "== 1. canary: an AVX2 instruction must trap under qemu-x86_64 -cpu $cpu"
 # Inline assembly: the compiler can neither fold nor drop the instruction.
@@ -50,7 +55,7 @@ done
 echo "ok: only AVX2 and AVX-512 kernels use AVX"
 
 echo "== 3. convx under qemu-x86_64 -cpu $cpu"
-qemu-x86_64 -cpu "$cpu" "$python" -c '
+emulate -cpu "$cpu" "$python" -c '
 import convx
 c = convx.get_config()
 print(c)
@@ -62,5 +67,14 @@ if [ "$#" -eq 0 ]; then
     set -- -x -q tests/test_conv.py tests/test_depthwise_separable_pointwise.py tests/test_transpose.py tests/test_layers.py
 fi
 start=$(date +%s)
-qemu-x86_64 -cpu "$cpu" "$python" -m pytest -p no:cacheprovider "$@"
+emulate -cpu "$cpu" "$python" -m pytest -p no:cacheprovider "$@"
 echo "tests under qemu took $(( $(date +%s) - start )) s"
+
+echo "== 5. convx under qemu-x86_64 -cpu Haswell (no AVX-512)"
+emulate -cpu Haswell "$python" -c '
+import convx
+c = convx.get_config()
+print(c)
+assert c["kernels"] == "avx2_fma", c
+assert "avx512" not in c["cpu_features"].split(), c'
+emulate -cpu Haswell "$python" -m pytest -p no:cacheprovider -x -q tests/test_kernel_paths.py
