@@ -83,6 +83,21 @@ def test_depthwise_channel_and_width_edges_2d(rng, channels, layout):
         check_depthwise(x, w, b, padding=1, layout=layout, exact=True)
 
 
+@pytest.mark.parametrize("kernel, stride, dilation", [(3, 1, 1), (3, 1, 2), (3, 1, 4), (5, 1, 1), (3, 2, 1),
+                                                      (5, 2, 1), (3, 1, 3), (7, 1, 1)])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_depthwise_row_kernels_and_pixel_blocks_exact(rng, kernel, stride, dilation, dtype):
+    """The row kernels compiled per (kernel width, stride, dilation) and the generic one, on
+    rows cut into pixel blocks of 8 and 16 every way (a block of 16 then one of 8 or fewer,
+    partial blocks), both layouts: exact on integer data."""
+    for width in [1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 33, 40, 41, 56]:
+        x = make(rng, (1, 16, 3, width * stride), dtype, integer=True)
+        w = make(rng, (16, 1, kernel, kernel), dtype, integer=True)
+        b = make(rng, (16,), dtype, integer=True)
+        for layout in LAYOUTS:
+            check_depthwise(x, w, b, stride=stride, dilation=dilation, padding="same", layout=layout, exact=True)
+
+
 @pytest.mark.parametrize("width", TILE_WIDTHS + [67, 130])
 @pytest.mark.parametrize("stride", [1, 2])
 def test_depthwise_width_edges_1d(rng, width, stride):

@@ -45,8 +45,9 @@ typedef void(*convx_spread_f64_fn) CONVX_SPREAD_SIGNATURE(double);
 /* Depthwise over one channel block: for r < n, j < nc, out[r*ps + j*cs] = bias[j] +
  * sum_t w[t*LANES + j] * in[r*in_step + off[t] + j]; bias (LANES values) may be NULL; taps in
  * rows of kw_n, kw_step elements apart within a row; `in` readable CONVX_DW_SLACK_PIXELS *
- * in_step elements past its last pixel's taps (whole 8-pixel blocks are computed). */
-#define CONVX_DW_SLACK_PIXELS 7
+ * in_step elements past its last pixel's taps (whole blocks of 8 pixels, 16 on AVX-512, are
+ * computed). */
+#define CONVX_DW_SLACK_PIXELS 15
 #define CONVX_DW_PIXELS_SIGNATURE(T)                                                                      \
     (int64_t n, int64_t taps, const int64_t *off, int64_t kw_n, int64_t kw_step, const T *in, int64_t in_step, \
      const T *w, const T *bias, T *out, int64_t ps, int64_t cs, int64_t nc)

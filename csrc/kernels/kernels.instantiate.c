@@ -1,6 +1,11 @@
 /* One ISA's kernel table from kernels.template.c. The including file defines ISA, ISA_NAME,
- * VBYTES, GEMM_VBYTES and the micro-tiles MR_F32, NR_F32, MR_F64, NR_F64 (compiled for its target). */
+ * VBYTES, GEMM_VBYTES and the micro-tiles MR_F32, NR_F32, MR_F64, NR_F64 (compiled for its target),
+ * and may define DW_BLOCK, the depthwise kernel's pixels per block (8 unless it says). */
 #include "kernels.h"
+
+#ifndef DW_BLOCK
+#define DW_BLOCK 8
+#endif
 
 #define T float
 #define SFX f32

@@ -31,7 +31,7 @@ typedef T KNAME(gvec) __attribute__((vector_size(GEMM_VBYTES), aligned(sizeof(T)
 /* Loops over the MR x NV accumulators are unrolled completely: only constant indices let the
  * compiler keep the tile in registers (otherwise it lives on the stack, stored and reloaded
  * around every call: 5-10% of a short reduction). */
-#define KUNROLL _Pragma("GCC unroll 32")
+#define KUNROLL _Pragma("GCC unroll 64")
 
 /* C (MR x NR tile) from A's rows 0 .. R - 1 only: R = MR, or fewer for a panel's last rows. */
 static inline __attribute__((always_inline)) void KNAME(gemm_rows)(const int R, int64_t k, const T *CONVX_RESTRICT a,
@@ -296,53 +296,60 @@ static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT s
  * out[r*ps + j*cs] = bias[j] + sum_t w[t*LANES + j] * in[r*in_step + off[t] + j], bias LANES
  * values or NULL; the taps come in rows of kw_n, kw_step elements apart
  * (off[t + 1] = off[t] + kw_step within a row). `in` holds a pixel's LANES channels together
- * (a band) and is readable for whole 8-pixel blocks: up to 7 * in_step elements past pixel n - 1.
- * Each vector FMA serves LANES channels of one pixel, so stride, dilation and kernel size are
- * only addresses. Channels-first output (ps == 1) is transposed in registers and stored as
- * rows of pixels. */
+ * (a band) and is readable for whole blocks of DW_BLOCK pixels: up to (DW_BLOCK - 1) * in_step
+ * elements past pixel n - 1. Each vector FMA serves LANES channels of one pixel, so stride,
+ * dilation and kernel size are only addresses. Channels-first output (ps == 1) is transposed in
+ * registers and stored as rows of pixels. */
 #if defined(__GNUC__)
-/* Stores the first `valid` (<= 8) pixels of an 8-pixel block (acc[r]: pixel r's LANES
- * channels): whole vectors for a full block, through a tile for the last one. */
-static inline __attribute__((always_inline)) void KNAME(dw_store)(KNAME(vec) *acc, int64_t valid, T *out, int64_t ps,
-                                                                  int64_t cs, int64_t nc) {
-    if (valid == 8 && nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
-        KUNROLL for (int r = 0; r < 8; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
+#if DW_BLOCK - 1 > CONVX_DW_SLACK_PIXELS || DW_BLOCK % LANES != 0
+#error "DW_BLOCK: whole LANES x LANES transposes within CONVX_DW_SLACK_PIXELS + 1 pixels"
+#endif
+/* Stores the first `valid` (<= B) pixels of a block of B (acc[r]: pixel r's LANES channels):
+ * whole vectors where they can be (channels-first: each group of LANES pixels transposed),
+ * through a tile for the rest. */
+static inline __attribute__((always_inline)) void KNAME(dw_store)(const int B, KNAME(vec) *acc, int64_t valid, T *out,
+                                                                  int64_t ps, int64_t cs, int64_t nc) {
+    if (valid == B && nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
+        KUNROLL for (int r = 0; r < B; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
         return;
     }
-    if (valid == 8 && nc == LANES && ps == 1) { /* channels-first: LANES pixels of a channel per vector */
-        KUNROLL for (int g = 0; g < 8; g += LANES) {
+    int64_t done = 0;
+    if (nc == LANES && ps == 1) /* channels-first: LANES pixels of a channel per vector */
+        KUNROLL for (int g = 0; g < B; g += LANES) {
+            if (g + LANES > valid) break;
             KNAME(transpose_block)(acc + g);
             KUNROLL for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
+            done = g + LANES;
         }
-        return;
-    }
-    T tile[8][LANES];
-    KUNROLL for (int r = 0; r < 8; r++) *(KNAME(vec) *)tile[r] = acc[r];
-    for (int64_t r = 0; r < valid; r++)
+    if (done == valid) return;
+    T tile[DW_BLOCK][LANES];
+    KUNROLL for (int r = 0; r < B; r++) *(KNAME(vec) *)tile[r] = acc[r];
+    for (int64_t r = done; r < valid; r++)
         for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = tile[r][j];
 }
 
-/* Eight pixels, any taps: a vector load per pixel and tap. */
-static inline __attribute__((always_inline)) void KNAME(dw_pixels_block)(int64_t taps, const int64_t *CONVX_RESTRICT off,
+/* A block of B pixels, any taps: a vector load per pixel and tap. */
+static inline __attribute__((always_inline)) void KNAME(dw_pixels_block)(const int B, int64_t taps,
+                                                                         const int64_t *CONVX_RESTRICT off,
                                                                          const T *in, int64_t in_step,
                                                                          const T *CONVX_RESTRICT w, KNAME(vec) *acc) {
-    const T *src[8];
-    KUNROLL for (int r = 0; r < 8; r++) src[r] = in + r * in_step;
+    const T *src[DW_BLOCK];
+    KUNROLL for (int r = 0; r < B; r++) src[r] = in + r * in_step;
     for (int64_t t = 0; t < taps; t++) {
         const KNAME(vec) wv = *(const KNAME(vec) *)(w + t * LANES);
         const int64_t o = off[t];
-        KUNROLL for (int r = 0; r < 8; r++) acc[r] += wv * *(const KNAME(vec) *)(src[r] + o);
+        KUNROLL for (int r = 0; r < B; r++) acc[r] += wv * *(const KNAME(vec) *)(src[r] + o);
     }
 }
 
-/* Eight pixels of a kernel whose taps come in rows of K2 taps D pixels apart, pixels S apart
- * (constants): each input vector is loaded once per kernel row and feeds every FMA that reads
- * it, with the row's K2 weights in registers. Sums each output's taps in the same order as
- * dw_pixels_block. */
-static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const int K2, const int S, const int D,
-                                                                        int64_t taps, const int64_t *CONVX_RESTRICT off,
-                                                                        const T *in, const T *CONVX_RESTRICT w,
-                                                                        KNAME(vec) *acc) {
+/* A block of B pixels of a kernel whose taps come in rows of K2 taps D pixels apart, pixels S
+ * apart (constants): each input vector is loaded once per kernel row and feeds every FMA that
+ * reads it, with the row's K2 weights in registers. Sums each output's taps in the same order
+ * as dw_pixels_block. */
+static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const int B, const int K2, const int S,
+                                                                        const int D, int64_t taps,
+                                                                        const int64_t *CONVX_RESTRICT off, const T *in,
+                                                                        const T *CONVX_RESTRICT w, KNAME(vec) *acc) {
     for (int64_t t = 0; t < taps; t += K2) {
         const T *row = in + off[t];
         /* one pointer, so every load below is row plus a constant (else GCC keeps an index
@@ -350,32 +357,48 @@ static inline __attribute__((always_inline)) void KNAME(dw_pixels_rows)(const in
         __asm__("" : "+r"(row));
         KNAME(vec) wv[5];
         KUNROLL for (int kw = 0; kw < K2; kw++) wv[kw] = *(const KNAME(vec) *)(w + (t + kw) * LANES);
-        KUNROLL for (int p = 0; p <= 7 * S + (K2 - 1) * D; p++) {
+        KUNROLL for (int p = 0; p <= (B - 1) * S + (K2 - 1) * D; p++) {
             const KNAME(vec) x = *(const KNAME(vec) *)(row + p * LANES);
             KUNROLL for (int kw = 0; kw < K2; kw++) {
                 const int q = p - kw * D;
-                if (q >= 0 && q % S == 0 && q / S < 8) acc[q / S] += wv[kw] * x;
+                if (q >= 0 && q % S == 0 && q / S < B) acc[q / S] += wv[kw] * x;
             }
         }
     }
 }
 
-/* The (K2, S, D) shapes dw_pixels_rows is compiled for. */
-#define DW_PIXELS_ROWS(K2, S, D)                                                                   \
-    if (kw_n == K2 && in_step == S * LANES && kw_step == D * LANES) {                             \
-        for (int64_t r = 0; r < n; r += 8) {                                                       \
-            KNAME(vec) acc[8] = {start, start, start, start, start, start, start, start};          \
-            KNAME(dw_pixels_rows)(K2, S, D, taps, off, in + r * in_step, w, acc);                  \
-            DW_STORE(r);                                                                           \
+/* Pixels [0, n) in blocks of DW_BLOCK, the last 8 or fewer in a block of 8 (so a 56-pixel row
+ * is 16 + 16 + 16 + 8, no idle lanes): COMPUTE(B, first pixel, acc) fills a block. */
+#define DW_BLOCKS(COMPUTE)                                                                         \
+    for (int64_t r = 0; r < n;) {                                                                  \
+        KNAME(vec) acc[DW_BLOCK];                                                                  \
+        if (DW_BLOCK > 8 && n - r > 8) {                                                           \
+            KUNROLL for (int i = 0; i < DW_BLOCK; i++) acc[i] = start;                             \
+            COMPUTE(DW_BLOCK, r, acc);                                                             \
+            DW_STORE(DW_BLOCK, r);                                                                 \
+            r += DW_BLOCK;                                                                         \
+        } else {                                                                                   \
+            KUNROLL for (int i = 0; i < 8; i++) acc[i] = start;                                    \
+            COMPUTE(8, r, acc);                                                                    \
+            DW_STORE(8, r);                                                                        \
+            r += 8;                                                                                \
         }                                                                                          \
-        return;                                                                                    \
     }
 /* A whole block's store compiled apart from the last, partial one. */
-#define DW_STORE(r)                                                                                \
-    if (r + 8 <= n)                                                                                \
-        KNAME(dw_store)(acc, 8, out + r * ps, ps, cs, nc);                                         \
+#define DW_STORE(B, r)                                                                             \
+    if (r + B <= n)                                                                                \
+        KNAME(dw_store)(B, acc, B, out + r * ps, ps, cs, nc);                                      \
     else                                                                                           \
-        KNAME(dw_store)(acc, n - r, out + r * ps, ps, cs, nc)
+        KNAME(dw_store)(B, acc, n - r, out + r * ps, ps, cs, nc)
+/* The (K2, S, D) shapes dw_pixels_rows is compiled for. */
+#define DW_ROWS_BLOCK(B, r, acc) KNAME(dw_pixels_rows)(B, K2_, S_, D_, taps, off, in + (r) * in_step, w, acc)
+#define DW_PIXELS_ROWS(K2, S, D)                                                                   \
+    if (kw_n == K2 && in_step == S * LANES && kw_step == D * LANES) {                             \
+        enum { K2_ = K2, S_ = S, D_ = D };                                                         \
+        DW_BLOCKS(DW_ROWS_BLOCK)                                                                   \
+        return;                                                                                    \
+    }
+#define DW_ANY_BLOCK(B, r, acc) KNAME(dw_pixels_block)(B, taps, off, in + (r) * in_step, in_step, w, acc)
 #endif
 
 static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTRICT off, int64_t kw_n,
@@ -386,14 +409,11 @@ static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTR
     if (bias) start = *(const KNAME(vec) *)bias;
     DW_PIXELS_ROWS(3, 1, 1)
     DW_PIXELS_ROWS(3, 1, 2)
+    DW_PIXELS_ROWS(3, 1, 4)
     DW_PIXELS_ROWS(5, 1, 1)
     DW_PIXELS_ROWS(3, 2, 1)
     DW_PIXELS_ROWS(5, 2, 1)
-    for (int64_t r = 0; r < n; r += 8) {
-        KNAME(vec) acc[8] = {start, start, start, start, start, start, start, start};
-        KNAME(dw_pixels_block)(taps, off, in + r * in_step, in_step, w, acc);
-        DW_STORE(r);
-    }
+    DW_BLOCKS(DW_ANY_BLOCK)
 #else
     for (int64_t r = 0; r < n; r++)
         for (int64_t j = 0; j < nc; j++) {
@@ -404,8 +424,11 @@ static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTR
 #endif
 }
 #if defined(__GNUC__)
-#undef DW_PIXELS_ROWS
+#undef DW_BLOCKS
 #undef DW_STORE
+#undef DW_ROWS_BLOCK
+#undef DW_PIXELS_ROWS
+#undef DW_ANY_BLOCK
 #endif
 
 /* Depthwise, channels-last: out[c] = init[c] + sum_t w[t*n + c] * rows[t][c] for c < n

@@ -17,6 +17,7 @@
 #define NR_F32 32
 #define MR_F64 8
 #define NR_F64 16
+#define DW_BLOCK 16 /* 16 accumulators: more FMAs in flight than 8 cover */
 #include "kernels.instantiate.c"
 
 #endif
