@@ -3,7 +3,7 @@
 CONVX_NO_OPENMP=1 builds without OpenMP (every call then runs on one thread). On macOS,
 libomp is looked for in $LIBOMP_PREFIX and Homebrew's prefixes.
 The whole extension is compiled for the baseline CPU; only the kernel files under
-csrc/kernels/*_avx2.c switch on AVX2/FMA themselves (via a target pragma), and are
+csrc/kernels/*_avx2.c and *_avx512.c switch on AVX2/FMA and AVX-512 themselves (via a target pragma), and are
 selected at run time by csrc/dispatch.c. MSVC, which has no such pragma, builds the
 portable kernels only.
 """
