@@ -239,21 +239,27 @@ CONVX_INLINE int64_t DNAME(thread_multiple)(int64_t tiles, int64_t planes, int n
 }
 
 /* How a problem splits into tasks: batch x group x pixel tile x slice of output-channel panels.
- * Channel panels are split only as far as needed to give every thread two tasks, and never on
- * one thread: every slice packs the same input tile again. */
+ * The P pixels are `ptiles` tiles of whole units of `unit` pixels (the last unit may be short),
+ * tile i holding units [i * units / ptiles, (i + 1) * units / ptiles): sizes differ by one unit
+ * at most, so a tile count that is a multiple of the threads is shared evenly whatever P is
+ * (784 pixels in units of 32 as 6 tiles: 4-5 units each, not 5 tiles of 5 units and a thread
+ * waiting on the fifth). Channel panels are split only as far as needed to give every thread two
+ * tasks, and never on one thread: every slice packs the same input tile again. */
 typedef struct {
-    int64_t groups, tile, ptiles, panels, csplit, panels_per_split, count;
+    int64_t groups, unit, units, ptiles, panels, csplit, panels_per_split, count;
 } DNAME(tasks);
 
 typedef struct {
     int64_t n, g, p0, np, panel_begin, panel_end;
 } DNAME(task);
 
-static DNAME(tasks) DNAME(plan_tasks)(int64_t N, int64_t G, int64_t P, int64_t tile, int64_t panels, int num_threads) {
+static DNAME(tasks) DNAME(plan_tasks)(int64_t N, int64_t G, int64_t P, int64_t unit, int64_t tiles, int64_t panels,
+                                      int num_threads) {
     DNAME(tasks) t;
     t.groups = G;
-    t.tile = tile;
-    t.ptiles = convx_ceil_div(P, tile);
+    t.unit = unit;
+    t.units = convx_ceil_div(P, unit);
+    t.ptiles = CONVX_MAX(1, CONVX_MIN(tiles, t.units));
     t.panels = panels;
     t.csplit = 1;
     while (num_threads > 1 && N * G * t.ptiles * t.csplit < 2 * num_threads && t.csplit * 2 <= panels) t.csplit *= 2;
@@ -267,8 +273,8 @@ static DNAME(task) DNAME(task_at)(const DNAME(tasks) *t, int64_t index, int64_t 
     const int64_t cs = index % t->csplit, pt = (index / t->csplit) % t->ptiles;
     k.g = (index / (t->csplit * t->ptiles)) % t->groups;
     k.n = index / (t->csplit * t->ptiles * t->groups);
-    k.p0 = pt * t->tile;
-    k.np = CONVX_MIN(t->tile, P - k.p0);
+    k.p0 = pt * t->units / t->ptiles * t->unit;
+    k.np = CONVX_MIN(P, (pt + 1) * t->units / t->ptiles * t->unit) - k.p0;
     k.panel_begin = CONVX_MIN(t->panels, cs * t->panels_per_split);
     k.panel_end = CONVX_MIN(t->panels, (cs + 1) * t->panels_per_split);
     return k;
@@ -287,11 +293,12 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const int64_t panels = convx_ceil_div(cout_g, mr);
 
     const int64_t kc_max = DNAME(k_chunk)(K);
-    /* Pixel tiles of about dense_nc_target, balanced (196 pixels -> 2 x 112, not 192 + 4), and
-     * for few images a multiple of the threads (3136 pixels on 2 threads -> 18 tiles, not 17). */
+    /* Pixel tiles of about dense_nc_target in whole NR blocks, balanced (196 pixels -> 2 x 112,
+     * not 192 + 4), and for few images a multiple of the threads (3136 pixels on 2 threads -> 18
+     * tiles, not 17). nc: the largest tile. */
     const int64_t tiles = DNAME(thread_multiple)(convx_ceil_div(P, DNAME(dense_nc_target)), N * G, num_threads);
-    const int64_t nc = convx_ceil_div(convx_ceil_div(P, tiles), nr) * nr;
-    const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nc, panels, num_threads);
+    const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nr, tiles, panels, num_threads);
+    const int64_t nc = convx_ceil_div(plan.units, plan.ptiles) * nr;
     const int64_t tasks = plan.count;
     const size_t bbuf_count = (size_t)(nc * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     /* A strided axis whose taps share input columns is packed by phase (pack_tap_runs_by_phase);
@@ -433,7 +440,7 @@ static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const c
     const int64_t P = ax[0].out * ax[1].out * ax[2].out;
     const int64_t panels = convx_ceil_div(cout_g, nr);
     const int64_t kc_max = DNAME(k_chunk)(K), npix = 16 * mr;
-    const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, npix, panels, num_threads);
+    const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, npix, convx_ceil_div(P, npix), panels, num_threads);
     const int64_t tasks = plan.count;
     const size_t apack_count = (size_t)(npix * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
     const int64_t taps = ax[0].kernel * ax[1].kernel * ax[2].kernel;
@@ -695,8 +702,8 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     const int64_t kc_max = convx_ceil_div(CONVX_MAX(K, 1), convx_ceil_div(CONVX_MAX(K, 1) * nr * (int64_t)sizeof(T), 256 * 1024));
     const DNAME(direct_plan) plan = DNAME(plan_direct)(ax, N * out0 * G, cin_g, 256, 1 << 20, num_threads);
     /* plan_tasks over "pixels" that are whole tiles: a task's p0 is its tile index */
-    const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks,
-                                                 1, panels, num_threads);
+    const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks, 1,
+                                                 out0 * plan.row_blocks * plan.col_blocks, panels, num_threads);
     const int64_t tile_max = plan.rows * plan.cols, blocks_max = convx_ceil_div(tile_max, mr);
     const int skip_padding = d->padding_mode == CONVX_PAD_ZEROS && w[DNAME(dense_packed_count)(d)] != 0;
     /* per block: a range count, then up to one range per (kd, kh) */

@@ -103,12 +103,20 @@ def _lscpu() -> dict[str, str]:
 
 
 def _blas() -> str:
+    """NumPy's BLAS, and the kernel it runs (OPENBLAS_CORETYPE can force an older one)."""
     try:
         cfg = np.show_config(mode="dicts")
         blas = cfg["Build Dependencies"]["blas"]
-        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+        name = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
     except Exception:
         return "?"
+    try:
+        from threadpoolctl import threadpool_info
+        kernels = {i.get("architecture") for i in threadpool_info() if i.get("user_api") == "blas"} - {None}
+    except ImportError:
+        return name
+    forced = f", OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}" if "OPENBLAS_CORETYPE" in os.environ else ""
+    return f"{name}, kernel {'/'.join(sorted(kernels)) or '?'}{forced}"
 
 
 def _mem_gb() -> str:
