@@ -90,6 +90,16 @@ extern const convx_kernel_table convx_kernels_generic;
 #if defined(__GNUC__)
 #define CONVX_HAVE_AVX2 1
 #define CONVX_HAVE_AVX512 1
+/* Compiles what follows, up to CONVX_TARGET_END, for the ISA named by a string literal. Clang
+ * ignores GCC's target pragma (silently: its AVX2 table was SSE code), so it gets its own. */
+#if defined(__clang__)
+#define CONVX_TARGET_BEGIN(isa) _Pragma(CONVX_PRAGMA_STR(clang attribute push(__attribute__((target(isa))), apply_to = function)))
+#define CONVX_TARGET_END _Pragma("clang attribute pop")
+#else
+#define CONVX_TARGET_BEGIN(isa) _Pragma(CONVX_PRAGMA_STR(GCC target(isa)))
+#define CONVX_TARGET_END
+#endif
+#define CONVX_PRAGMA_STR(...) #__VA_ARGS__
 extern const convx_kernel_table convx_kernels_avx2;
 extern const convx_kernel_table convx_kernels_avx512;
 #endif

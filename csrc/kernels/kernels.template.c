@@ -251,35 +251,34 @@ static void KNAME(copy_pixels)(int64_t n, int64_t nc, const T *CONVX_RESTRICT sr
 #define KSPREAD_MASK(G, i) KSPREAD_LANE(G, i, 0), KSPREAD_LANE(G, i, 1)
 #endif
 #define KSPREAD(x, G, i) KSHUF(x, x, KSPREAD_MASK(G, i))
-/* One pixel for a constant G. */
-static inline __attribute__((always_inline)) void KNAME(spread_pixel)(const int G, const T *src, T *dst) {
-    const KNAME(vec) x = *(const KNAME(vec) *)src;
-    KNAME(vec) *out = (KNAME(vec) *)dst;
-    out[0] = KSPREAD(x, G, 0), out[1] = KSPREAD(x, G, 1);
+/* One pixel for a constant G (a macro: Clang needs the shuffle masks to be constant
+ * expressions, which a function's const parameter is not). */
+#define KSPREAD_LOW(x, G, out) (out[0] = KSPREAD(x, G, 0), out[1] = KSPREAD(x, G, 1))
 #if LANES >= 4 /* (masks naming lanes a vector lacks do not compile on Clang, even unused) */
-    if (G >= 4) out[2] = KSPREAD(x, G, 2), out[3] = KSPREAD(x, G, 3);
+#define KSPREAD_4(x, G, out) (out[2] = KSPREAD(x, G, 2), out[3] = KSPREAD(x, G, 3))
 #endif
 #if LANES >= 8
-    if (G >= 8) {
-        out[4] = KSPREAD(x, G, 4), out[5] = KSPREAD(x, G, 5);
-        out[6] = KSPREAD(x, G, 6), out[7] = KSPREAD(x, G, 7);
-    }
+#define KSPREAD_8(x, G, out)                                                                      \
+    (out[4] = KSPREAD(x, G, 4), out[5] = KSPREAD(x, G, 5), out[6] = KSPREAD(x, G, 6), out[7] = KSPREAD(x, G, 7))
 #endif
-}
+#define KSPREAD_PIXELS(G, WIDER)                                                                   \
+    for (; p < n; p++) {                                                                           \
+        const KNAME(vec) x = *(const KNAME(vec) *)(src + p * LANES);                               \
+        KNAME(vec) *out = (KNAME(vec) *)(dst + p * G * LANES);                                     \
+        KSPREAD_LOW(x, G, out);                                                                    \
+        WIDER;                                                                                     \
+    }
 #endif
 
 static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT src, T *CONVX_RESTRICT dst) {
     int64_t p = 0;
 #if defined(__GNUC__)
-    if (G == 2)
-        for (; p < n; p++) KNAME(spread_pixel)(2, src + p * LANES, dst + p * 2 * LANES);
+    if (G == 2) KSPREAD_PIXELS(2, (void)0)
 #if LANES >= 4
-    if (G == 4)
-        for (; p < n; p++) KNAME(spread_pixel)(4, src + p * LANES, dst + p * 4 * LANES);
+    if (G == 4) KSPREAD_PIXELS(4, KSPREAD_4(x, 4, out))
 #endif
 #if LANES >= 8
-    if (G == 8)
-        for (; p < n; p++) KNAME(spread_pixel)(8, src + p * LANES, dst + p * 8 * LANES);
+    if (G == 8) KSPREAD_PIXELS(8, (KSPREAD_4(x, 8, out), KSPREAD_8(x, 8, out)))
 #endif
 #endif
     for (; p < n; p++)
@@ -287,6 +286,10 @@ static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT s
             for (int64_t l = 0; l < LANES; l++) dst[(p * G + i) * LANES + l] = src[p * LANES + (l / G) * G + i];
 }
 #if defined(__GNUC__)
+#undef KSPREAD_PIXELS
+#undef KSPREAD_8
+#undef KSPREAD_4
+#undef KSPREAD_LOW
 #undef KSPREAD_LANE
 #undef KSPREAD_MASK
 #undef KSPREAD

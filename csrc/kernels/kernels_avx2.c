@@ -1,10 +1,11 @@
 /* AVX2+FMA kernels: the same loops compiled for Haswell-class x86-64 via a target pragma, so
  * the rest of the extension stays baseline. Selected only when the CPU reports AVX2 and FMA. */
+#include "../common.h" /* (the shared helpers stay baseline: included before the target switch) */
 #include "kernels.h"
 
 #ifdef CONVX_HAVE_AVX2
 
-#pragma GCC target("avx2,fma")
+CONVX_TARGET_BEGIN("avx2,fma")
 
 #define ISA avx2
 #define ISA_NAME "avx2_fma"
@@ -15,5 +16,6 @@
 #define MR_F64 6
 #define NR_F64 8
 #include "kernels.instantiate.c"
+CONVX_TARGET_END
 
 #endif

@@ -3,11 +3,12 @@
  * direct micro-kernels run on 512-bit vectors (twice AVX2's FMA width where, as on Zen 5, the
  * datapath is 512 bits), with 16 accumulators of the 32 registers; the channel-block kernels
  * keep 256-bit blocks of 8 float32 (their tile and transpose shapes), now with 32 registers. */
+#include "../common.h" /* (the shared helpers stay baseline: included before the target switch) */
 #include "kernels.h"
 
 #ifdef CONVX_HAVE_AVX512
 
-#pragma GCC target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")
+CONVX_TARGET_BEGIN("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")
 
 #define ISA avx512
 #define ISA_NAME "avx512"
@@ -19,5 +20,6 @@
 #define NR_F64 16
 #define DW_BLOCK 16 /* 16 accumulators: more FMAs in flight than 8 cover */
 #include "kernels.instantiate.c"
+CONVX_TARGET_END
 
 #endif
