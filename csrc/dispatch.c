@@ -72,9 +72,10 @@ static x86_features detect_x86(void) {
 void convx_init(void) {
     if (initialised) return;
     const char *forced = getenv("CONVX_ISA");
-    int use_generic = forced && strcmp(forced, "generic") == 0;
-#ifdef CONVX_HAVE_X86
+    const int use_generic = forced && strcmp(forced, "generic") == 0;
     const int cap_avx2 = forced && strcmp(forced, "avx2") == 0;
+    const convx_kernel_table *avx2_at_most = &convx_kernels_generic; /* the best under the cap */
+#ifdef CONVX_HAVE_X86
     const x86_features f = detect_x86();
     cpu_features[0] = '\0';
     if (f.sse2) strcat(cpu_features, "sse2 ");
@@ -85,22 +86,18 @@ void convx_init(void) {
     size_t len = strlen(cpu_features);
     if (len) cpu_features[len - 1] = '\0';
 #ifdef CONVX_HAVE_AVX2
-    if (f.avx2 && f.fma) best_kernels = &convx_kernels_avx2;
-    if (f.avx2 && f.fma && !use_generic) active_kernels = &convx_kernels_avx2;
+    if (f.avx2 && f.fma) best_kernels = avx2_at_most = &convx_kernels_avx2;
 #endif
 #ifdef CONVX_HAVE_AVX512
     if (f.avx512 && f.fma) best_kernels = &convx_kernels_avx512;
-    if (f.avx512 && f.fma && !use_generic && !cap_avx2) active_kernels = &convx_kernels_avx512;
 #endif
-    (void)cap_avx2;
 #elif defined(CONVX_HAVE_NEON)
     strcpy(cpu_features, "neon");
-    best_kernels = &convx_kernels_neon;
-    if (!use_generic) active_kernels = &convx_kernels_neon;
+    best_kernels = avx2_at_most = &convx_kernels_neon;
 #else
     strcpy(cpu_features, "baseline");
 #endif
-    (void)use_generic;
+    active_kernels = use_generic ? &convx_kernels_generic : cap_avx2 ? avx2_at_most : best_kernels;
 #ifdef CONVX_HAVE_ATFORK
     pthread_atfork(NULL, NULL, mark_forked_child);
 #endif

@@ -87,11 +87,11 @@ def test_forced_and_native_kernels_match_reference_exactly(tmp_path, forced, tab
             native = getattr(convx, fn)(arrays[f"x{i}_{layout}"], w, b, layout=layout, **kwargs)
             if layout == "channels_last":
                 native = np.moveaxis(native, -1, 1)
-            portable = forced_out[f"{i}_{layout}"]
+            forced_result = forced_out[f"{i}_{layout}"]
             if layout == "channels_last":
-                portable = np.moveaxis(portable, -1, 1)
+                forced_result = np.moveaxis(forced_result, -1, 1)
             np.testing.assert_array_equal(native, expected, err_msg=f"{name}, {layout}, native kernels")
-            np.testing.assert_array_equal(portable, expected, err_msg=f"{name}, {layout}, {table} kernels")
+            np.testing.assert_array_equal(forced_result, expected, err_msg=f"{name}, {layout}, {table} kernels")
 
 
 def test_kernel_choice_follows_cpu_and_environment():

@@ -27,22 +27,30 @@ def measure_fma_peak(dtype: str, threads: int, seconds: float = 0.1, rounds: int
     start = time.perf_counter()
     _ext.fma_probe(float64, 1_000_000)
     iterations = max(1, int(1_000_000 * seconds / max(time.perf_counter() - start, 1e-9)))
+    flops = iterations * _ext.fma_probe(float64, 1)[0]  # per thread: the probe's count, linear in rounds
+    best = _best_parallel_time([(_ext.fma_probe, (float64, iterations))] * threads, rounds)
+    return threads * flops / best / 1e9
+
+
+def _best_parallel_time(calls: list[tuple], rounds: int) -> float:
+    """Best wall time over ``rounds`` of running each (function, args) of ``calls`` on a Python
+    thread of its own (a single call runs on this thread), all at once, after a short pause."""
     best = float("inf")
-    done = 0.0
     for _ in range(rounds):
         time.sleep(0.05)
-        results: list[float] = []
-        workers = [threading.Thread(target=lambda: results.append(_ext.fma_probe(float64, iterations)[0]))
-                   for _ in range(threads)]
-        start = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        elapsed = time.perf_counter() - start
-        if elapsed < best:
-            best, done = elapsed, sum(results)
-    return done / best / 1e9
+        if len(calls) == 1:
+            fn, args = calls[0]
+            start = time.perf_counter()
+            fn(*args)
+        else:
+            workers = [threading.Thread(target=fn, args=args) for fn, args in calls]
+            start = time.perf_counter()
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def measure_copy_bandwidth(threads: int, mbytes: int = 256, rounds: int = 5) -> float:
@@ -55,20 +63,7 @@ def measure_copy_bandwidth(threads: int, mbytes: int = 256, rounds: int = 5) -> 
     np.copyto(dst, src)
     step = -(-n // threads)
     parts = [(dst[i:i + step], src[i:i + step]) for i in range(0, n, step)]
-    best = float("inf")
-    for _ in range(rounds):
-        time.sleep(0.05)
-        if threads == 1:
-            start = time.perf_counter()
-            np.copyto(dst, src)
-        else:
-            workers = [threading.Thread(target=np.copyto, args=p) for p in parts]
-            start = time.perf_counter()
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join()
-        best = min(best, time.perf_counter() - start)
+    best = _best_parallel_time([(np.copyto, p) for p in parts], rounds)
     rate = 2 * src.nbytes / best / 1e9
     try:
         import torch
