@@ -62,17 +62,30 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
     const size_t count = (size_t)DNAME(dense_packed_count)(d);
     T *packed = (T *)convx_alloc((count + 1) * sizeof(T));
     if (!packed) return NULL;
-    /* Written in order, one panel row of `width` output channels per k: the reads are `width`
-     * sequential streams through the weights. */
+    /* When the weights hold each output channel's K weights contiguously in k order (k = (ci, t)
+     * of a forward weight, or a single tap), the table's interleave transposes LANES such rows
+     * at a time; otherwise element by element, `width` sequential streams through the weights. */
+    const int rows_in_order = stride_ci == taps && (!tap_major || taps == 1);
+    const convx_kernel_table *kt = convx_kernels();
+    int finite = 1; /* x - x is NaN for Inf and NaN */
     T *dst = packed;
     for (int64_t g = 0; g < G; g++)
         for (int64_t panel = 0; panel < panels; panel++) {
             const int64_t co0 = panel * width, rows = CONVX_MIN(width, cout_g - co0);
             const T *src = w + g * stride_g + co0 * stride_co;
+            if (rows_in_order) {
+                if (rows < width) memset(dst, 0, (size_t)(K * width) * sizeof(T));
+                for (int64_t r0 = 0; r0 < rows; r0 += kt->KT_LANES)
+                    kt->KT_INTERLEAVE(K, CONVX_MIN(kt->KT_LANES, rows - r0), src + r0 * stride_co, stride_co, dst + r0,
+                                      width);
+                for (int64_t i = 0; i < rows * K; i++) finite &= src[i] - src[i] == 0;
+                dst += K * width;
+                continue;
+            }
             for (int64_t k = 0, ci = 0, t = 0; k < K; k++, dst += width) {
                 const T *s = src + ci * stride_ci + t;
                 int64_t r = 0;
-                for (; r < rows; r++) dst[r] = s[r * stride_co];
+                for (; r < rows; r++) finite &= (dst[r] = s[r * stride_co]) - dst[r] == 0;
                 for (; r < width; r++) dst[r] = 0;
                 if (tap_major ? ++ci == cin_g : ++t == taps) { /* next k: ci fastest, or t fastest */
                     if (tap_major) ci = 0, t++;
@@ -80,8 +93,6 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
                 }
             }
         }
-    int finite = 1;
-    for (size_t i = 0; i < count; i++) finite &= packed[i] - packed[i] == 0; /* NaN for NaN and Inf */
     packed[count] = (T)finite;
     return packed;
 }
