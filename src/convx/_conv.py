@@ -47,7 +47,8 @@ def pack(geometry: Geometry, w: np.ndarray, b: np.ndarray | None, dtype: np.dtyp
 
 
 class _Problem(TypedDict):
-    """Keyword arguments of PackedWeights.run and run_separable that describe the problem."""
+    """Keyword arguments of PackedWeights.run and run_separable that describe the problem
+    (all but num_threads, which each run gives)."""
 
     padding_mode: str
     batch: int
@@ -59,17 +60,16 @@ class _Problem(TypedDict):
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
     pad_before: tuple[int, ...]
-    num_threads: int
 
 
-def _problem(geometry: Geometry, padding_mode: str, threads: int) -> _Problem:
+def _problem(geometry: Geometry, padding_mode: str) -> _Problem:
     """The size arguments of a checked problem as the binding takes them (3-D, size-1 axes first)."""
     ones = _ones(geometry)
     return _Problem(padding_mode=padding_mode, batch=geometry.batch, groups=geometry.groups,
                     in_channels=geometry.in_channels, out_channels=geometry.out_channels,
                     in_size=ones + geometry.in_size, out_size=ones + geometry.out_size, stride=ones + geometry.stride,
                     dilation=ones + geometry.dilation,
-                    pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads), num_threads=threads)
+                    pad_before=(0,) * len(ones) + tuple(before for before, _ in geometry.pads))
 
 
 #: Supplies packed weights for step ``step`` of a call (separable calls have two steps).
@@ -105,21 +105,14 @@ def pack_fresh(step: int, geometry: Geometry, w: np.ndarray, b: np.ndarray | Non
     return pack(geometry, w, b, dtype)
 
 
-def _with_threads(problem: _Problem, threads: int) -> _Problem:
-    """A copy of problem for this call's thread count (one Replay may run on several threads)."""
-    call = problem.copy()
-    call["num_threads"] = threads
-    return call
-
-
 def _single(geometry: Geometry, w: np.ndarray, b: np.ndarray | None, padding_mode: str, dtype: np.dtype,
             packer: Packer) -> Run:
     """How to run a one-step problem (every family but separable)."""
     packed = packer(0, geometry, w, b, dtype)
-    problem = _problem(geometry, padding_mode, 1)
+    problem = _problem(geometry, padding_mode)
 
     def run(x: np.ndarray, y: np.ndarray, threads: int) -> None:
-        packed.run(prepare(x, dtype), y, **_with_threads(problem, threads))
+        packed.run(prepare(x, dtype), y, num_threads=threads, **problem)
     return run
 
 
@@ -201,11 +194,11 @@ def _separable(fname: str, nd: int, input: ArrayLike, depthwise_weight: ArrayLik
 
     def run_maker() -> Run:
         depthwise, pointwise = packer(0, spatial, dw, None, dtype), packer(1, merge, pw, b, dtype)
-        problem = _problem(spatial, mode, 1)
+        problem = _problem(spatial, mode)
 
         def run(x: np.ndarray, y: np.ndarray, threads: int) -> None:
             depthwise.run_separable(pointwise, prepare(x, dtype), y, merged_channels=merge.out_channels,
-                                    **_with_threads(problem, threads))
+                                    num_threads=threads, **problem)
         return run
     return _finish(run_maker, x, y, threads, record)
 

@@ -99,17 +99,20 @@ def _typed_key(value: object) -> object:
 def _memoized(compute: _F) -> _F:
     """Remembers a checked geometry by its arguments: a layer called again on the same shapes,
     or the same call repeated, skips the checks that took most of a small call's time.
-    Failing arguments are never remembered, so they raise every time."""
+    Failing arguments are never remembered, so they raise every time. The first four arguments
+    (function name, rank, input and weight shapes: tuples of ints, as ndarray.shape and
+    shape_of give them) are keys as they are; only the user's options need typed keys."""
     cache: dict[object, Geometry] = {}
 
     @functools.wraps(compute)
-    def cached(*args: object) -> Geometry:
-        key = _typed_key(args)
-        if key is None:
-            return compute(*args)
+    def cached(fname: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...], *options: object) -> Geometry:
+        options_key = _typed_key(options)
+        if options_key is None:
+            return compute(fname, nd, x_shape, w_shape, *options)
+        key = (fname, nd, x_shape, w_shape, options_key)
         geometry = cache.get(key)
         if geometry is None:
-            geometry = compute(*args)
+            geometry = compute(fname, nd, x_shape, w_shape, *options)
             if len(cache) >= 1024:
                 cache.clear()
             cache[key] = geometry
