@@ -11,6 +11,7 @@
 #define KT_INTERLEAVE interleave_f32
 #define KT_COPY_PIXELS copy_pixels_f32
 #define KT_DW_PIXELS dw_pixels_f32
+#define KT_DW_ROWS dw_rows_f32
 #define KT_SPREAD spread_f32
 #define KT_DW_CHANNELS dw_channels_f32
 #include "dense.template.c"

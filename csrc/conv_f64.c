@@ -11,6 +11,7 @@
 #define KT_INTERLEAVE interleave_f64
 #define KT_COPY_PIXELS copy_pixels_f64
 #define KT_DW_PIXELS dw_pixels_f64
+#define KT_DW_ROWS dw_rows_f64
 #define KT_SPREAD spread_f64
 #define KT_DW_CHANNELS dw_channels_f64
 #include "dense.template.c"

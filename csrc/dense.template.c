@@ -586,15 +586,19 @@ CONVX_INLINE int64_t DNAME(band_source)(const convx_axis *a, const DNAME(band_ax
 
 /* Copies channels [0, nc) of what the tile at plane od, rows from oh0, columns from ow0 reads
  * into the band ([D][H][W][unit], a position's channels together; nc <= unit, the rest of a
- * position zeroed), padding resolved by each axis's mode. xc: the image's first channel to
+ * position zeroed), padding resolved by each axis's mode. Channels-first with unit 1: nc bands,
+ * one per channel, band_count apart. padding_done: the band already holds this tile's zero
+ * padding (filled for the same tile before), so only what the input holds is copied. xc: the image's first channel to
  * copy; C: the image's channels; runs: scratch for 3 * (the band's W) entries. */
 static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t, int channels_last, int64_t C,
-                             int64_t nc, const T *xc, int64_t od, int64_t oh0, int64_t ow0, int64_t *runs, T *band) {
+                             int64_t nc, const T *xc, int64_t od, int64_t oh0, int64_t ow0, int64_t *runs,
+                             int padding_done, T *band) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t lanes = kt->KT_LANES, unit = t->unit;
     const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     const DNAME(band_axis) *bd = &t->band[0], *bh = &t->band[1], *bw = &t->band[2];
     const int64_t W = bw->count, HW = bh->count * W;
+    const int planes = !channels_last && unit == 1;
     /* The band's columns as runs (first position, length, first input column or -1 for zeros)
      * reading consecutive input columns: the same for every row. */
     int64_t nruns = 0;
@@ -612,7 +616,8 @@ static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t
             const int64_t ih = id < 0 ? -1 : DNAME(band_source)(&ax[1], bh, oh0, ph);
             T *dst = band + (pd * HW + ph * W) * unit;
             if (ih < 0) {
-                memset(dst, 0, (size_t)(W * unit) * sizeof(T));
+                for (int64_t c = 0; c < (planes ? nc : 1) && !padding_done; c++)
+                    memset(dst + c * (planes ? t->band_count : 0), 0, (size_t)(W * unit) * sizeof(T));
                 continue;
             }
             const T *row = xc + (id * in1 + ih) * in2 * (channels_last ? C : 1);
@@ -620,7 +625,10 @@ static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t
                 const int64_t pw = runs[3 * r], len = runs[3 * r + 1], src = runs[3 * r + 2];
                 T *out = dst + pw * unit;
                 if (src < 0) {
-                    memset(out, 0, (size_t)(len * unit) * sizeof(T));
+                    for (int64_t c = 0; c < (planes ? nc : 1) && !padding_done; c++)
+                        memset(out + c * (planes ? t->band_count : 0), 0, (size_t)(len * unit) * sizeof(T));
+                } else if (planes) {
+                    for (int64_t c = 0; c < nc; c++) memcpy(out + c * t->band_count, row + c * Pin + src, (size_t)len * sizeof(T));
                 } else if (channels_last) {
                     kt->KT_COPY_PIXELS(len, nc, row + src * C, C, out, unit);
                 } else { /* channels-first: a transpose, LANES channel rows at a time */
@@ -762,7 +770,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
                         pix[q] = band + ((oh - oh0) * ax[1].stride * plan.band[2].count + (ow - ow0) * ax[2].stride) * unit;
                 }
             for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
-            if (!inside) DNAME(fill_band)(ax, &plan, channels_last, Cin, cin_g, xg, od, oh0, ow0, runs, band);
+            if (!inside) DNAME(fill_band)(ax, &plan, channels_last, Cin, cin_g, xg, od, oh0, ow0, runs, 0, band);
             const int64_t width = ow1 - ow0;
             for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kc_max) { /* K = 0: the bias alone */
                 const int64_t k1 = CONVX_MIN(K, k0 + kc_max);

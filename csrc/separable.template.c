@@ -137,7 +137,7 @@ convx_status SNAME(separable_run)(const convx_conv_desc *dw, const T *dw_w, cons
     convx_axis ax[3];
     convx_axes_from_desc(dw, ax);
     if (dw->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || out_channels == 0) return CONVX_OK;
-    const T *w = SNAME(depthwise_weights)(dw, dw_w);
+    const T *w = SNAME(depthwise_weights)(dw, 0, dw_w);
     return dw->layout == CONVX_CHANNELS_FIRST
                ? SNAME(separable_channels_first)(dw, ax, w, pw, bias, out_channels, x, y, num_threads)
                : SNAME(separable_channels_last)(dw, ax, w, pw, bias, out_channels, x, y, num_threads);

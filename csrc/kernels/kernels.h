@@ -54,6 +54,17 @@ typedef void(*convx_spread_f64_fn) CONVX_SPREAD_SIGNATURE(double);
 typedef void(*convx_dw_pixels_f32_fn) CONVX_DW_PIXELS_SIGNATURE(float);
 typedef void(*convx_dw_pixels_f64_fn) CONVX_DW_PIXELS_SIGNATURE(double);
 
+/* Depthwise along rows of one channel: for r < rows, j < n, out[r*out_row + j] = bias + sum
+ * over kh < k1, kw < k2 of w[kh*k2 + kw] * in[(r*s_h + kh*d_h)*in_row + kw*d_w + j]; `in`
+ * readable CONVX_DW_ROW_SLACK elements past each row's last tap (whole vectors of the
+ * micro-kernels' width are computed). */
+#define CONVX_DW_ROW_SLACK 15
+#define CONVX_DW_ROWS_SIGNATURE(T)                                                                         \
+    (int64_t rows, int64_t n, const T *in, int64_t in_row, int64_t k1, int64_t s_h, int64_t d_h, int64_t k2, \
+     int64_t d_w, const T *w, T bias, T *out, int64_t out_row)
+typedef void(*convx_dw_rows_f32_fn) CONVX_DW_ROWS_SIGNATURE(float);
+typedef void(*convx_dw_rows_f64_fn) CONVX_DW_ROWS_SIGNATURE(double);
+
 /* The FMA peak, for benchmarks: `iterations` rounds of independent vector FMAs at the
  * micro-kernels' width; returns the floating-point operations done, *checksum their result
  * (so that the compiler cannot drop them). */
@@ -73,6 +84,8 @@ typedef struct {
     convx_interleave_f64_fn interleave_f64;
     convx_dw_pixels_f32_fn dw_pixels_f32;
     convx_dw_pixels_f64_fn dw_pixels_f64;
+    convx_dw_rows_f32_fn dw_rows_f32;
+    convx_dw_rows_f64_fn dw_rows_f64;
     convx_spread_f32_fn spread_f32;
     convx_spread_f64_fn spread_f64;
     convx_copy_pixels_f32_fn copy_pixels_f32;

@@ -55,6 +55,8 @@ const convx_kernel_table CONVX_CAT(convx_kernels_, ISA) = {
     KERNEL(interleave, f64),
     KERNEL(dw_pixels, f32),
     KERNEL(dw_pixels, f64),
+    KERNEL(dw_rows, f32),
+    KERNEL(dw_rows, f64),
     KERNEL(spread_groups, f32),
     KERNEL(spread_groups, f64),
     KERNEL(copy_pixels, f32),

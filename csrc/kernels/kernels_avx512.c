@@ -19,6 +19,7 @@ CONVX_TARGET_BEGIN("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")
 #define MR_F64 8
 #define NR_F64 16
 #define DW_BLOCK 16 /* 16 accumulators: more FMAs in flight than 8 cover */
+#define VREG "v"    /* any of the 32 vector registers in inline asm ("x": the first 16) */
 #include "kernels.instantiate.c"
 CONVX_TARGET_END
 

@@ -145,6 +145,15 @@ static void random_problem(convx_conv_desc *d, int kind) {
             d->out_size[a] = (d->in_size[a] + d->pad_before[a] + after - span) / d->stride[a] + 1;
         }
     }
+    if (kind == 1 && rnd(0, 2) == 0) { /* wide filters along long rows: the channels-first row path */
+        d->layout = CONVX_CHANNELS_FIRST;
+        d->kernel[2] = rnd(7, 9), d->stride[2] = 1, d->dilation[2] = rnd(1, 2);
+        d->in_size[2] = rnd(14, 40), d->pad_before[2] = rnd(0, 4);
+        const int64_t span = (d->kernel[2] - 1) * d->dilation[2] + 1;
+        int64_t after = rnd(0, 4);
+        if (d->in_size[2] + d->pad_before[2] + after < span) after = span - d->in_size[2] - d->pad_before[2];
+        d->out_size[2] = d->in_size[2] + d->pad_before[2] + after - span + 1;
+    }
 }
 
 static int run_case(int kind) {
