@@ -19,6 +19,8 @@ EXTRA_CASES: tuple[Case, ...] = (
     # Dilated depthwise (atrous separable convolutions of DeepLabv3+).
     Case("depthwise 3x3 d2", "depthwise", 128, 128, (56, 56), (3, 3), dilations=(2,)),
     Case("depthwise 3x3 d4", "depthwise", 256, 256, (28, 28), (3, 3), dilations=(4,)),
+    # ConvNeXt stage 1: 7x7 depthwise, 96 channels at 56x56.
+    Case("depthwise 7x7", "depthwise", 96, 96, (56, 56), (7, 7)),
     # MobileNet expansion 1x1 (64 -> 256 at 56x56).
     Case("pointwise 1x1 x4", "pointwise", 64, 256, (56, 56)),
 )
