@@ -33,6 +33,9 @@ typedef T KNAME(gvec) __attribute__((vector_size(GEMM_VBYTES), aligned(sizeof(T)
  * around every call: 5-10% of a short reduction). 64 covers the longest such loop, a 16-pixel
  * depthwise block's input row at stride 2 (35 vectors). */
 #define KUNROLL _Pragma("GCC unroll 64")
+/* The reduction loops of the micro-kernels, 4 steps per pass: the loop's own integer work then
+ * takes fewer issue slots from the FMAs (measured on AVX-512: 166 -> 184 GFLOP/s in the loop). */
+#define KSTEPS _Pragma("GCC unroll 4")
 
 /* C (MR x NR tile) from A's rows 0 .. R - 1 only: R = MR, or fewer for a panel's last rows. */
 static inline __attribute__((always_inline)) void KNAME(gemm_rows)(const int R, int64_t k, const T *CONVX_RESTRICT a,
@@ -43,7 +46,7 @@ static inline __attribute__((always_inline)) void KNAME(gemm_rows)(const int R, 
     KNAME(gvec) acc[MR][NV];
     KUNROLL for (int r = 0; r < R; r++)
         KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(gvec)){0};
-    for (int64_t p = 0; p < k; p++) {
+    KSTEPS for (int64_t p = 0; p < k; p++) {
         const KNAME(gvec) *bp = (const KNAME(gvec) *)(b + p * ldb);
         KNAME(gvec) bv[NV];
         KUNROLL for (int v = 0; v < NV; v++) bv[v] = bp[v];
@@ -113,7 +116,7 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
     KUNROLL for (int r = 0; r < MR; r++)
         KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(gvec)){0};
     for (int64_t i = 0; i < nseg; i++)
-        for (int64_t p = seg[2 * i]; p < seg[2 * i + 1]; p++) {
+        KSTEPS for (int64_t p = seg[2 * i]; p < seg[2 * i + 1]; p++) {
             const KNAME(gvec) *wp = (const KNAME(gvec) *)(w + p * NR);
             const int64_t o = off[p];
             KNAME(gvec) wv[NV];
