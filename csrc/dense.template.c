@@ -598,6 +598,8 @@ static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t
     const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
     const DNAME(band_axis) *bd = &t->band[0], *bh = &t->band[1], *bw = &t->band[2];
     const int64_t W = bw->count, HW = bh->count * W;
+    /* channels-first, one channel per position: a plane per channel (with nc == 1, as a dense
+     * convolution of one input channel per group has, the same layout as the transpose's) */
     const int planes = !channels_last && unit == 1;
     /* The band's columns as runs (first position, length, first input column or -1 for zeros)
      * reading consecutive input columns: the same for every row. */

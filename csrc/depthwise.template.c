@@ -10,10 +10,13 @@
  *    band pixel is spread into G vectors (vector i: input channel i of each lane's group), so a
  *    group's reduction is G more taps of the same kernel;
  *  - channels-last depthwise with many channels and few taps (channel_blocks): each output
- *    pixel is one dw_channels call over pointers to input pixels, read in place.
+ *    pixel is one dw_channels call over pointers to input pixels, read in place;
+ *  - channels-first depthwise with 7-row filters (rows_path): each channel's tile is copied into
+ *    a band of its own and dw_rows runs vectors along its rows, sharing each input row loaded
+ *    among the 7 filter rows that read it.
  * The including file defines T, SFX, KT_LANES, KT_INTERLEAVE, KT_DW_PIXELS, KT_SPREAD,
- * KT_DW_CHANNELS; included after dense.template.c, whose band machinery (plan_direct,
- * fill_band) it uses. */
+ * KT_DW_CHANNELS, KT_DW_ROWS; included after dense.template.c, whose band machinery
+ * (plan_direct, fill_band) it uses. */
 
 #define WNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
@@ -22,8 +25,7 @@
  * bands: one output per input channel, many channels, few taps per input pixel (taps <= 9 x
  * strides: 3x3, or 5x5 at stride 2). Measured, channels-last in place vs blocks: 3x3 with 128
  * channels 1.1x (stride 1) and 2x (stride 2) faster; 5x5 2x, multiplier 2 1.6x, 3x3 with 32
- * channels at 112x112 1.5x slower. depthwise_pack packs channels-last depthwise both ways (the
- * stride is not part of a packed layer). */
+ * channels at 112x112 1.5x slower. */
 static int WNAME(channel_blocks)(const convx_conv_desc *d) {
     if (d->groups < d->in_channels || d->layout == CONVX_CHANNELS_FIRST) return 1;
     int64_t taps = 1, strides = 1;
@@ -161,11 +163,11 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-/* Channels-first depthwise along rows (1-D and 2-D): per tile of output rows and block of
- * DW_ROWS_CHANNELS input channels, the input the tile reads is copied into a band per channel
- * (padding resolved), and dw_rows computes the tile for every multiplier with vectors along its
- * rows: no transposes, and vectors as wide as the GEMM's. Needs unit stride along the rows
- * (rows_path). wr: the weights as [C_out][tap]. */
+/* Channels-first 2-D depthwise along rows (problems rows_path admits): per tile of output rows
+ * and block of DW_ROWS_CHANNELS input channels, the input the tile reads is copied into a band
+ * per channel (padding resolved), and dw_rows computes the tile for every multiplier with
+ * vectors along its rows: no transposes, and vectors as wide as the GEMM's. wr: the weights as
+ * [C_out][tap]. */
 #define DW_ROWS_CHANNELS 8 /* channels per band fill: its per-row work is shared */
 static convx_status WNAME(depthwise_rows_run)(const convx_conv_desc *d, const convx_axis ax[3], const T *x,
                                               const T *wr, const T *bias, T *y, int num_threads) {
@@ -174,7 +176,7 @@ static convx_status WNAME(depthwise_rows_run)(const convx_conv_desc *d, const co
     const int64_t blocks = convx_ceil_div(C, DW_ROWS_CHANNELS);
     const WNAME(direct_plan) tiles =
         WNAME(plan_direct)(ax, d->batch * blocks, 1, 4096, (128 << 10) / DW_ROWS_CHANNELS, num_threads);
-    const WNAME(band_axis) *bh = &tiles.band[1], *bw = &tiles.band[2];
+    const WNAME(band_axis) *bw = &tiles.band[2];
     const int64_t W = bw->count, per_plane = tiles.row_blocks * tiles.col_blocks;
     const int64_t tasks = d->batch * blocks * per_plane;
     const int64_t band_elems = DW_ROWS_CHANNELS * tiles.band_count + CONVX_DW_ROW_SLACK;
@@ -184,8 +186,9 @@ static convx_status WNAME(depthwise_rows_run)(const convx_conv_desc *d, const co
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
-        /* per thread: the bands and their slack (zeroed: read, reaching only lanes never
-         * stored), then the bands' column runs */
+        /* per thread: the bands and their slack, then the bands' column runs. A row's last
+         * vector reads past it, into the next row, the next channel's band (unfilled in a short
+         * channel block) or the zeroed slack: lanes that are never stored. */
         T *band = (T *)convx_thread_scratch(band_bytes + (size_t)(3 * W) * sizeof(int64_t), &failed);
         if (band) memset(band + DW_ROWS_CHANNELS * tiles.band_count, 0, CONVX_DW_ROW_SLACK * sizeof(T));
         int64_t *runs = band ? (int64_t *)((char *)band + band_bytes) : NULL;
@@ -202,8 +205,7 @@ static convx_status WNAME(depthwise_rows_run)(const convx_conv_desc *d, const co
             last_tile = tile, last_nc = nc;
             for (int64_t co = c0 * M; co < (c0 + nc) * M; co++)
                 convx_kernels()->KT_DW_ROWS(r.oh1 - r.oh0, r.ow1 - r.ow0, band + (co / M - c0) * tiles.band_count, W,
-                                            ax[1].kernel, ax[1].stride, bh->tap_step, ax[2].kernel, bw->tap_step,
-                                            wr + co * taps, bias ? bias[co] : (T)0,
+                                            ax[2].kernel, bw->tap_step, wr + co * taps, bias ? bias[co] : (T)0,
                                             y + (n * Cout + co) * P + r.oh0 * out2 + r.ow0, out2);
         }
         convx_free(band);
@@ -291,16 +293,33 @@ static int64_t WNAME(blocks_weights)(const convx_conv_desc *d) {
            d->kernel[1] * d->kernel[2];
 }
 
+/* Can a channels-first depthwise layer run on rows (depthwise_rows_run)? A 2-D filter
+ * CONVX_DW_ROWS_HEIGHT (7) rows high and 7 or more wide: there each input row loaded serves 7
+ * filter rows, which beats the channel blocks' transposes (measured on two AVX-512 machines:
+ * 7x7 1.1-1.75x faster). Elsewhere rows lose: 5x5 0.8-1.2x by machine, 3x3 slower, other
+ * heights or 1-D (each input row loaded for one filter row only) 0.77-0.88x. */
+static int WNAME(rows_filter)(const convx_conv_desc *d) {
+    return d->layout == CONVX_CHANNELS_FIRST && d->groups == d->in_channels && d->kernel[0] == 1 &&
+           d->kernel[1] == CONVX_DW_ROWS_HEIGHT && d->kernel[2] >= 7;
+}
+
+/* Does a problem run on rows? Its filter can, at unit strides and vertical dilation, with output
+ * rows 14 or more wide (shorter ones measured slower). */
+static int WNAME(rows_path)(const convx_conv_desc *d, const convx_axis ax[3]) {
+    return WNAME(rows_filter)(d) && ax[0].in == 1 && ax[0].out == 1 && ax[1].stride == 1 && ax[1].dilation == 1 &&
+           ax[2].stride == 1 && ax[2].out >= 14;
+}
+
 /* The weights as the kernels read them: the channel-block form, then for depthwise whose path
  * depends on the stride (not part of a packed layer) the other path's form too: channels-last
  * with one output per channel [tap][c] for the pixel-by-pixel path (channel_blocks),
- * channels-first [C_out][tap] (the weight as given) for the row path (rows_path). */
+ * channels-first [C_out][tap] (the weight as given) for the row path (rows_filter). */
 T *WNAME(depthwise_pack)(const convx_conv_desc *d, const T *w) {
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], C = d->in_channels;
     const int64_t G = C / d->groups, M = d->out_channels / C, L = convx_kernels()->KT_LANES;
     const int64_t nblocks = WNAME(blocks_weights)(d);
     const int pixels = G == 1 && M == 1 && d->layout == CONVX_CHANNELS_LAST;
-    const int rows = G == 1 && d->layout == CONVX_CHANNELS_FIRST;
+    const int rows = WNAME(rows_filter)(d);
     const size_t count = (size_t)(nblocks + (pixels || rows ? C * M * taps : 0));
     T *packed = (T *)convx_alloc(CONVX_MAX(count, 1) * sizeof(T));
     if (!packed) return NULL;
@@ -317,16 +336,6 @@ T *WNAME(depthwise_pack)(const convx_conv_desc *d, const T *w) {
                 }
         }
     return packed;
-}
-
-/* Does a channels-first depthwise problem run on rows (depthwise_rows_run) rather than channel
- * blocks? 2-D, unit stride along the rows, rows of 14 or more, and filters 7 or more wide: there
- * each input row loaded serves enough taps to beat the channel blocks' transposes (measured on
- * two AVX-512 machines: 7x7 1.1-1.75x faster; 5x5 0.8-1.2x by machine, 3x3 and rows of 7
- * slower). */
-static int WNAME(rows_path)(const convx_conv_desc *d, const convx_axis ax[3]) {
-    return d->layout == CONVX_CHANNELS_FIRST && d->groups == d->in_channels && ax[0].in == 1 && ax[0].kernel == 1 &&
-           ax[0].out == 1 && ax[2].stride == 1 && ax[2].kernel >= 7 && ax[2].out >= 14;
 }
 
 /* The weights a problem's path reads (packed by depthwise_pack for its layer): on rows, or by

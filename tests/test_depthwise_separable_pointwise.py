@@ -151,25 +151,32 @@ def test_depthwise_channel_blocks(rng, channels, multiplier, kernel, stride, dil
         check_depthwise(x, w, b, stride=stride, padding="same", dilation=dilation, exact=True, num_threads=threads)
 
 
-@pytest.mark.parametrize("kernel, stride, dilation", [
-    ((7, 7), 1, 1),                                                                   # shared input rows
-    ((5, 7), 1, 1), ((7, 7), (2, 1), 1), ((7, 7), 1, (2, 1)), ((3, 9), 1, (1, 3)),  # generic vertical shapes
-])
+@pytest.mark.parametrize("kernel, dilation", [((7, 7), 1), ((7, 9), 1), ((7, 7), (1, 2))])
 @pytest.mark.parametrize("multiplier", [1, 2])
 @pytest.mark.parametrize("mode", PADDING_MODES)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
-def test_depthwise_rows(rng, kernel, stride, dilation, multiplier, mode, dtype):
-    """Channels-first depthwise with filters 7 or more wide runs along rows: heights around the
-    blocks of 8, 4, 2 and 1 rows, widths around one and two vectors (chunks whose last one
-    overlaps the one before), every padding mode, multipliers, bias, both thread counts; exact."""
-    for height, width in [(1, 14), (3, 15), (9, 16), (12, 17), (15, 31), (5, 32), (8, 33), (19, 47), (2, 64),
-                          (4, 70)]:
+def test_depthwise_rows(rng, kernel, dilation, multiplier, mode, dtype):
+    """Channels-first depthwise with 7-row filters runs along rows: heights around the blocks of
+    16, 8, 4, 2 and 1 rows, widths around one and two vectors (chunks whose last one overlaps the
+    one before), every padding mode, multipliers, bias; exact."""
+    for height, width in [(1, 14), (3, 15), (9, 16), (37, 16), (12, 17), (15, 31), (5, 32), (8, 33), (19, 47),
+                          (2, 64), (4, 70)]:
         x = make(rng, (2, 3, height, width), dtype, integer=True)
         w = make(rng, (3 * multiplier, 1, *kernel), dtype, integer=True)
         b = make(rng, (3 * multiplier,), dtype, integer=True)
-        for threads in (1, 2):
-            check_depthwise(x, w, b, stride=stride, padding="same", dilation=dilation, padding_mode=mode,
-                            exact=True, num_threads=threads)
+        check_depthwise(x, w, b, padding="same", dilation=dilation, padding_mode=mode, exact=True)
+
+
+@pytest.mark.parametrize("shape, multiplier", [((3, 11, 112, 112), 1), ((2, 19, 60, 70), 2)])
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_depthwise_rows_tiles(rng, shape, multiplier, mode):
+    """The row path over several tiles, a short last block of channels and images that share a
+    thread's band (whose zero padding is written once per tile), on 1 and 2 threads; exact."""
+    x = make(rng, shape, np.float32, integer=True)
+    w = make(rng, (shape[1] * multiplier, 1, 7, 7), np.float32, integer=True)
+    b = make(rng, (shape[1] * multiplier,), np.float32, integer=True)
+    for threads in (1, 2):
+        check_depthwise(x, w, b, padding="same", padding_mode=mode, exact=True, num_threads=threads)
 
 
 @pytest.mark.parametrize("shape, kernel, dilation", [

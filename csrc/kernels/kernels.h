@@ -54,14 +54,15 @@ typedef void(*convx_spread_f64_fn) CONVX_SPREAD_SIGNATURE(double);
 typedef void(*convx_dw_pixels_f32_fn) CONVX_DW_PIXELS_SIGNATURE(float);
 typedef void(*convx_dw_pixels_f64_fn) CONVX_DW_PIXELS_SIGNATURE(double);
 
-/* Depthwise along rows of one channel: for r < rows, j < n, out[r*out_row + j] = bias + sum
- * over kh < k1, kw < k2 of w[kh*k2 + kw] * in[(r*s_h + kh*d_h)*in_row + kw*d_w + j]; `in`
- * readable CONVX_DW_ROW_SLACK elements past each row's last tap (whole vectors of the
- * micro-kernels' width are computed). */
+/* Depthwise along rows of one channel, a filter CONVX_DW_ROWS_HEIGHT rows high at unit vertical
+ * stride and dilation: for r < rows, j < n, out[r*out_row + j] = bias + sum over kh < height,
+ * kw < k2 of w[kh*k2 + kw] * in[(r + kh)*in_row + kw*d_w + j]; `in` readable CONVX_DW_ROW_SLACK
+ * elements past each row's last tap (whole vectors of the micro-kernels' width are computed). */
+#define CONVX_DW_ROWS_HEIGHT 7
 #define CONVX_DW_ROW_SLACK 15
-#define CONVX_DW_ROWS_SIGNATURE(T)                                                                         \
-    (int64_t rows, int64_t n, const T *in, int64_t in_row, int64_t k1, int64_t s_h, int64_t d_h, int64_t k2, \
-     int64_t d_w, const T *w, T bias, T *out, int64_t out_row)
+#define CONVX_DW_ROWS_SIGNATURE(T)                                                                      \
+    (int64_t rows, int64_t n, const T *in, int64_t in_row, int64_t k2, int64_t d_w, const T *w, T bias, T *out, \
+     int64_t out_row)
 typedef void(*convx_dw_rows_f32_fn) CONVX_DW_ROWS_SIGNATURE(float);
 typedef void(*convx_dw_rows_f64_fn) CONVX_DW_ROWS_SIGNATURE(double);
 

@@ -438,13 +438,17 @@ static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTR
 #undef DW_ANY_BLOCK
 #endif
 
-/* Depthwise along rows of one channel (channels-first, unit stride along the row): for rows
- * r < rows and columns j < n, out[r*out_row + j] = bias + sum over kh < k1, kw < k2 of
- * w[kh*k2 + kw] * in[(r*s_h + kh*d_h)*in_row + kw*d_w + j]. Vectors (GEMM_VBYTES) run along the
- * row, so nothing is transposed. For the common vertical shapes (k1, s_h, d_h), a block of B
- * output rows loads each input row's vectors once for every output row that reads it (7x7: 14
- * input rows for 8 x 7 kernel rows); the loads then cost less than the FMAs even unaligned.
- * `in` is readable CONVX_DW_ROW_SLACK elements past each row's last tap. */
+/* Depthwise along rows of one channel (channels-first, unit stride along the row) with a filter
+ * of CONVX_DW_ROWS_HEIGHT rows at unit vertical stride and dilation: for rows r < rows and
+ * columns j < n, out[r*out_row + j] = bias + sum over kh < height, kw < k2 of
+ * w[kh*k2 + kw] * in[(r + kh)*in_row + kw*d_w + j]. Vectors (GEMM_VBYTES) run along the row, so
+ * nothing is transposed, and a block of B output rows loads each input row's vectors once for
+ * every output row that reads it (8 rows: 14 input rows for 8 x 7 filter rows); the loads then
+ * cost less than the FMAs even unaligned. `in` is readable CONVX_DW_ROW_SLACK elements past each
+ * row's last tap (what a row's last, partial vector reads beyond it). */
+#if GEMM_VBYTES / 4 - 1 > CONVX_DW_ROW_SLACK
+#error "CONVX_DW_ROW_SLACK must cover a vector's worth of float32 minus one"
+#endif
 #if defined(__GNUC__)
 /* A vector made opaque once loaded (kept in a register of the ISA's VREG class): GCC would
  * otherwise fold its (unaligned) load into every FMA that reads it. */
@@ -457,43 +461,31 @@ static void KNAME(dw_pixels)(int64_t n, int64_t taps, const int64_t *CONVX_RESTR
 #else
 #define KOPAQUE(x) (void)0
 #endif
-/* Columns [0, V * VL) of B output rows: K1 > 0 a compiled vertical shape (K1, S, D), K1 == 0 any
- * (k1, s_h, d_h) without sharing. Only the first `cols` columns are stored. */
-static inline __attribute__((always_inline)) void KNAME(dw_rows_block)(
-    const int B, const int V, const int K1, const int S, const int D, int64_t k1, int64_t s_h, int64_t d_h,
-    int64_t k2, int64_t d_w, const T *in, int64_t in_row, const T *CONVX_RESTRICT w, T bias, T *out,
-    int64_t out_row, int64_t cols) {
-    enum { VL = GEMM_VBYTES / (int)sizeof(T) };
+/* Columns [0, V * VL) of B output rows (only the first `cols` stored). */
+static inline __attribute__((always_inline)) void KNAME(dw_rows_block)(const int B, const int V, int64_t k2,
+                                                                       int64_t d_w, const T *in, int64_t in_row,
+                                                                       const T *CONVX_RESTRICT w, T bias, T *out,
+                                                                       int64_t out_row, int64_t cols) {
+    enum { VL = GEMM_VBYTES / (int)sizeof(T), K1 = CONVX_DW_ROWS_HEIGHT };
     KNAME(gvec) acc[DW_BLOCK][2];
     KUNROLL for (int b = 0; b < B; b++)
         KUNROLL for (int v = 0; v < V; v++) acc[b][v] = (KNAME(gvec)){0} + bias;
-    if (K1 > 0) {
-        /* kw outermost: the unrolled body keeps every accumulator in a register */
-        for (int64_t kw = 0; kw < k2; kw++) {
-            T wt[8];
-            KUNROLL for (int kh = 0; kh < K1; kh++) wt[kh] = w[kh * k2 + kw];
-            const T *row = in + kw * d_w; /* input row q: one pointer stepped down (an offset per row spills) */
-            KUNROLL for (int q = 0; q <= (B - 1) * S + (K1 - 1) * D; q++, row += in_row) {
-                KNAME(gvec) x[2];
-                KUNROLL for (int v = 0; v < V; v++) {
-                    x[v] = *(const KNAME(gvec) *)(row + v * VL);
-                    KOPAQUE(x[v]);
-                }
-                KUNROLL for (int b = 0; b < B; b++)
-                    KUNROLL for (int kh = 0; kh < K1; kh++)
-                        if (b * S + kh * D == q)
-                            KUNROLL for (int v = 0; v < V; v++) acc[b][v] += wt[kh] * x[v];
+    /* kw outermost: the unrolled body keeps every accumulator in a register */
+    for (int64_t kw = 0; kw < k2; kw++) {
+        T wt[K1];
+        KUNROLL for (int kh = 0; kh < K1; kh++) wt[kh] = w[kh * k2 + kw];
+        const T *row = in + kw * d_w; /* input row q: one pointer stepped down (an offset per row spills) */
+        KUNROLL for (int q = 0; q < B + K1 - 1; q++, row += in_row) {
+            KNAME(gvec) x[2];
+            KUNROLL for (int v = 0; v < V; v++) {
+                x[v] = *(const KNAME(gvec) *)(row + v * VL);
+                KOPAQUE(x[v]);
             }
+            /* output row b reads input row q through filter row q - b */
+            KUNROLL for (int b = 0; b < B; b++)
+                if (q - b >= 0 && q - b < K1)
+                    KUNROLL for (int v = 0; v < V; v++) acc[b][v] += wt[q - b] * x[v];
         }
-    } else {
-        KUNROLL for (int b = 0; b < B; b++)
-            for (int64_t kh = 0; kh < k1; kh++) {
-                const T *row = in + (b * s_h + kh * d_h) * in_row;
-                for (int64_t kw = 0; kw < k2; kw++) {
-                    const T wt = w[kh * k2 + kw];
-                    KUNROLL for (int v = 0; v < V; v++) acc[b][v] += wt * *(const KNAME(gvec) *)(row + kw * d_w + v * VL);
-                }
-            }
     }
     if (cols == V * VL) { /* whole vectors; output rows through one stepped pointer, as the input's */
         KUNROLL for (int b = 0; b < B; b++, out += out_row)
@@ -506,55 +498,47 @@ static inline __attribute__((always_inline)) void KNAME(dw_rows_block)(
 }
 
 /* Rows in blocks of DW_BLOCK / V (the accumulators), the rest in blocks of a half, a quarter
- * and single rows. in_row * s_h elements between output rows' inputs. */
-#define DW_ROWS_BLOCKS(B, V, K1, S, D)                                                                             \
+ * and single rows. */
+#define DW_ROWS_BLOCKS(B, V)                                                                                       \
     for (; r + (B) <= rows; r += (B))                                                                               \
-    KNAME(dw_rows_block)((B), V, K1, S, D, k1, s_h, d_h, k2, d_w, in + r * s_h * in_row + j0, in_row, w, bias,       \
-                         out + r * out_row + j0, out_row, cols)
-#define DW_ROWS_RUN(V, K1, S, D)                                                                                   \
+    KNAME(dw_rows_block)((B), V, k2, d_w, in + r * in_row + j0, in_row, w, bias, out + r * out_row + j0, out_row, cols)
+#define DW_ROWS_RUN(V)                                                                                             \
     do {                                                                                                            \
         enum { B = DW_BLOCK / V };                                                                                  \
         int64_t r = 0;                                                                                              \
-        DW_ROWS_BLOCKS(B, V, K1, S, D);                                                                             \
-        DW_ROWS_BLOCKS(B / 2, V, K1, S, D);                                                                         \
-        DW_ROWS_BLOCKS(B / 4, V, K1, S, D);                                                                         \
-        DW_ROWS_BLOCKS(1, V, K1, S, D);                                                                             \
+        DW_ROWS_BLOCKS(B, V);                                                                                       \
+        DW_ROWS_BLOCKS(B / 2, V);                                                                                   \
+        DW_ROWS_BLOCKS(B / 4, V);                                                                                   \
+        DW_ROWS_BLOCKS(1, V);                                                                                       \
     } while (0)
-/* The vertical shape compiled with shared rows: 7 rows (the path runs filters 7 or more wide). */
-#define DW_ROWS_SHAPES(V)                                                                           \
-    if (s_h == 1 && d_h == 1 && k1 == 7) DW_ROWS_RUN(V, 7, 1, 1);                                  \
-    else DW_ROWS_RUN(V, 0, 1, 1)
 #endif
 
-static void KNAME(dw_rows)(int64_t rows, int64_t n, const T *in, int64_t in_row, int64_t k1, int64_t s_h,
-                           int64_t d_h, int64_t k2, int64_t d_w, const T *CONVX_RESTRICT w, T bias, T *out,
-                           int64_t out_row) {
+static void KNAME(dw_rows)(int64_t rows, int64_t n, const T *in, int64_t in_row, int64_t k2, int64_t d_w,
+                           const T *CONVX_RESTRICT w, T bias, T *out, int64_t out_row) {
 #if defined(__GNUC__)
     enum { VL = GEMM_VBYTES / (int)sizeof(T) };
     if (n <= VL) {
         const int64_t j0 = 0, cols = n;
-        DW_ROWS_SHAPES(1);
+        DW_ROWS_RUN(1);
         return;
     }
     /* chunks of two vectors; the last one ends at the row's end (recomputing some columns of
      * the one before: the same values) unless the row is shorter than a chunk */
     for (int64_t c0 = 0; c0 < n; c0 += 2 * VL) {
         const int64_t j0 = n < 2 * VL ? 0 : CONVX_MIN(c0, n - 2 * VL), cols = CONVX_MIN(2 * VL, n - j0);
-        DW_ROWS_SHAPES(2);
+        DW_ROWS_RUN(2);
     }
 #else
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < n; j++) {
             T a = bias;
-            for (int64_t kh = 0; kh < k1; kh++)
-                for (int64_t kw = 0; kw < k2; kw++)
-                    a += w[kh * k2 + kw] * in[(r * s_h + kh * d_h) * in_row + kw * d_w + j];
+            for (int64_t kh = 0; kh < CONVX_DW_ROWS_HEIGHT; kh++)
+                for (int64_t kw = 0; kw < k2; kw++) a += w[kh * k2 + kw] * in[(r + kh) * in_row + kw * d_w + j];
             out[r * out_row + j] = a;
         }
 #endif
 }
 #if defined(__GNUC__)
-#undef DW_ROWS_SHAPES
 #undef DW_ROWS_RUN
 #undef DW_ROWS_BLOCKS
 #undef KOPAQUE

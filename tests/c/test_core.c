@@ -145,14 +145,18 @@ static void random_problem(convx_conv_desc *d, int kind) {
             d->out_size[a] = (d->in_size[a] + d->pad_before[a] + after - span) / d->stride[a] + 1;
         }
     }
-    if (kind == 1 && rnd(0, 2) == 0) { /* wide filters along long rows: the channels-first row path */
+    if (kind == 1 && rnd(0, 2) == 0) { /* 7-row filters along long rows: the channels-first row path */
         d->layout = CONVX_CHANNELS_FIRST;
-        d->kernel[2] = rnd(7, 9), d->stride[2] = 1, d->dilation[2] = rnd(1, 2);
-        d->in_size[2] = rnd(14, 40), d->pad_before[2] = rnd(0, 4);
-        const int64_t span = (d->kernel[2] - 1) * d->dilation[2] + 1;
-        int64_t after = rnd(0, 4);
-        if (d->in_size[2] + d->pad_before[2] + after < span) after = span - d->in_size[2] - d->pad_before[2];
-        d->out_size[2] = d->in_size[2] + d->pad_before[2] + after - span + 1;
+        d->kernel[0] = d->stride[0] = d->dilation[0] = d->in_size[0] = d->out_size[0] = 1;
+        d->pad_before[0] = 0;
+        for (int a = 1; a < 3; a++) {
+            d->kernel[a] = a == 1 ? 7 : rnd(7, 9), d->stride[a] = 1, d->dilation[a] = a == 1 ? 1 : rnd(1, 2);
+            d->in_size[a] = a == 1 ? rnd(1, 24) : rnd(14, 40), d->pad_before[a] = rnd(0, 4);
+            const int64_t span = (d->kernel[a] - 1) * d->dilation[a] + 1;
+            int64_t after = rnd(0, 4);
+            if (d->in_size[a] + d->pad_before[a] + after < span) after = span - d->in_size[a] - d->pad_before[a];
+            d->out_size[a] = d->in_size[a] + d->pad_before[a] + after - span + 1;
+        }
     }
 }
 
