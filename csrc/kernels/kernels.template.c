@@ -476,6 +476,7 @@ static inline __attribute__((always_inline)) void KNAME(dw_rows_block)(const int
         KUNROLL for (int kh = 0; kh < K1; kh++) wt[kh] = w[kh * k2 + kw];
         const T *row = in + kw * d_w; /* input row q: one pointer stepped down (an offset per row spills) */
         KUNROLL for (int q = 0; q < B + K1 - 1; q++, row += in_row) {
+            __asm__("" : "+r"(row)); /* one pointer register: GCC would otherwise keep one per row, and spill them */
             KNAME(gvec) x[2];
             KUNROLL for (int v = 0; v < V; v++) {
                 x[v] = *(const KNAME(gvec) *)(row + v * VL);
