@@ -588,8 +588,9 @@ CONVX_INLINE int64_t DNAME(band_source)(const convx_axis *a, const DNAME(band_ax
  * into the band ([D][H][W][unit], a position's channels together; nc <= unit, the rest of a
  * position zeroed), padding resolved by each axis's mode. Channels-first with unit 1: nc bands,
  * one per channel, band_count apart. padding_done: the band already holds this tile's zero
- * padding (filled for the same tile before), so only what the input holds is copied. xc: the image's first channel to
- * copy; C: the image's channels; runs: scratch for 3 * (the band's W) entries. */
+ * padding (filled for the same tile before), so only what the input holds is copied. xc: the
+ * image's first channel to copy; C: the image's channels; runs: scratch for 3 * (the band's W)
+ * entries. */
 static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t, int channels_last, int64_t C,
                              int64_t nc, const T *xc, int64_t od, int64_t oh0, int64_t ow0, int64_t *runs,
                              int padding_done, T *band) {
@@ -601,6 +602,8 @@ static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t
     /* channels-first, one channel per position: a plane per channel (with nc == 1, as a dense
      * convolution of one input channel per group has, the same layout as the transpose's) */
     const int planes = !channels_last && unit == 1;
+    /* zero padding: written into each plane (or the one band) unless already there */
+    const int64_t zero_planes = padding_done ? 0 : planes ? nc : 1, plane_step = planes ? t->band_count : 0;
     /* The band's columns as runs (first position, length, first input column or -1 for zeros)
      * reading consecutive input columns: the same for every row. */
     int64_t nruns = 0;
@@ -618,8 +621,8 @@ static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t
             const int64_t ih = id < 0 ? -1 : DNAME(band_source)(&ax[1], bh, oh0, ph);
             T *dst = band + (pd * HW + ph * W) * unit;
             if (ih < 0) {
-                for (int64_t c = 0; c < (planes ? nc : 1) && !padding_done; c++)
-                    memset(dst + c * (planes ? t->band_count : 0), 0, (size_t)(W * unit) * sizeof(T));
+                for (int64_t c = 0; c < zero_planes; c++)
+                    memset(dst + c * plane_step, 0, (size_t)(W * unit) * sizeof(T));
                 continue;
             }
             const T *row = xc + (id * in1 + ih) * in2 * (channels_last ? C : 1);
@@ -627,10 +630,11 @@ static void DNAME(fill_band)(const convx_axis ax[3], const DNAME(direct_plan) *t
                 const int64_t pw = runs[3 * r], len = runs[3 * r + 1], src = runs[3 * r + 2];
                 T *out = dst + pw * unit;
                 if (src < 0) {
-                    for (int64_t c = 0; c < (planes ? nc : 1) && !padding_done; c++)
-                        memset(out + c * (planes ? t->band_count : 0), 0, (size_t)(len * unit) * sizeof(T));
+                    for (int64_t c = 0; c < zero_planes; c++)
+                        memset(out + c * plane_step, 0, (size_t)(len * unit) * sizeof(T));
                 } else if (planes) {
-                    for (int64_t c = 0; c < nc; c++) memcpy(out + c * t->band_count, row + c * Pin + src, (size_t)len * sizeof(T));
+                    for (int64_t c = 0; c < nc; c++)
+                        memcpy(out + c * plane_step, row + c * Pin + src, (size_t)len * sizeof(T));
                 } else if (channels_last) {
                     kt->KT_COPY_PIXELS(len, nc, row + src * C, C, out, unit);
                 } else { /* channels-first: a transpose, LANES channel rows at a time */

@@ -171,6 +171,7 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
 #define DW_ROWS_CHANNELS 8 /* channels per band fill: its per-row work is shared */
 static convx_status WNAME(depthwise_rows_run)(const convx_conv_desc *d, const convx_axis ax[3], const T *x,
                                               const T *wr, const T *bias, T *y, int num_threads) {
+    const convx_kernel_table *kt = convx_kernels();
     const int64_t C = d->in_channels, Cout = d->out_channels, M = Cout / C, taps = ax[1].kernel * ax[2].kernel;
     const int64_t out1 = ax[1].out, out2 = ax[2].out, P = out1 * out2, Pin = ax[1].in * ax[2].in;
     const int64_t blocks = convx_ceil_div(C, DW_ROWS_CHANNELS);
@@ -204,9 +205,9 @@ static convx_status WNAME(depthwise_rows_run)(const convx_conv_desc *d, const co
                              tile == last_tile && nc == last_nc, band);
             last_tile = tile, last_nc = nc;
             for (int64_t co = c0 * M; co < (c0 + nc) * M; co++)
-                convx_kernels()->KT_DW_ROWS(r.oh1 - r.oh0, r.ow1 - r.ow0, band + (co / M - c0) * tiles.band_count, W,
-                                            ax[2].kernel, bw->tap_step, wr + co * taps, bias ? bias[co] : (T)0,
-                                            y + (n * Cout + co) * P + r.oh0 * out2 + r.ow0, out2);
+                kt->KT_DW_ROWS(r.oh1 - r.oh0, r.ow1 - r.ow0, band + (co / M - c0) * tiles.band_count, W, ax[2].kernel,
+                               bw->tap_step, wr + co * taps, bias ? bias[co] : (T)0,
+                               y + (n * Cout + co) * P + r.oh0 * out2 + r.ow0, out2);
         }
         convx_free(band);
     }

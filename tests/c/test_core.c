@@ -114,6 +114,14 @@ static int compare(const char *what, const convx_conv_desc *d, const void *got, 
     return 0;
 }
 
+/* A forward axis's output size from its input, padding and geometry; `after` (the padding at
+ * the end) grows if the padded input is shorter than the filter's span. */
+static void set_forward_out(convx_conv_desc *d, int a, int64_t after) {
+    const int64_t span = (d->kernel[a] - 1) * d->dilation[a] + 1;
+    if (d->in_size[a] + d->pad_before[a] + after < span) after = span - d->in_size[a] - d->pad_before[a];
+    d->out_size[a] = (d->in_size[a] + d->pad_before[a] + after - span) / d->stride[a] + 1;
+}
+
 /* A random valid problem; kind 0 dense/grouped, 1 depthwise, 2 transposed. */
 static void random_problem(convx_conv_desc *d, int kind) {
     memset(d, 0, sizeof(*d));
@@ -140,9 +148,7 @@ static void random_problem(convx_conv_desc *d, int kind) {
             d->out_size[a] = size;
         } else {
             d->pad_before[a] = spatial ? rnd(0, 3) : 0;
-            int64_t after = spatial ? rnd(0, 3) : 0;
-            if (d->in_size[a] + d->pad_before[a] + after < span) after = span - d->in_size[a] - d->pad_before[a];
-            d->out_size[a] = (d->in_size[a] + d->pad_before[a] + after - span) / d->stride[a] + 1;
+            set_forward_out(d, a, spatial ? rnd(0, 3) : 0);
         }
     }
     if (kind == 1 && rnd(0, 2) == 0) { /* 7-row filters along long rows: the channels-first row path */
@@ -152,10 +158,7 @@ static void random_problem(convx_conv_desc *d, int kind) {
         for (int a = 1; a < 3; a++) {
             d->kernel[a] = a == 1 ? 7 : rnd(7, 9), d->stride[a] = 1, d->dilation[a] = a == 1 ? 1 : rnd(1, 2);
             d->in_size[a] = a == 1 ? rnd(1, 24) : rnd(14, 40), d->pad_before[a] = rnd(0, 4);
-            const int64_t span = (d->kernel[a] - 1) * d->dilation[a] + 1;
-            int64_t after = rnd(0, 4);
-            if (d->in_size[a] + d->pad_before[a] + after < span) after = span - d->in_size[a] - d->pad_before[a];
-            d->out_size[a] = d->in_size[a] + d->pad_before[a] + after - span + 1;
+            set_forward_out(d, a, rnd(0, 4));
         }
     }
 }
