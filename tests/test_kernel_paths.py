@@ -120,9 +120,10 @@ def _widest_lanes(float64):
 @pytest.mark.parametrize("float64", [False, True])
 def test_fma_probe_counts_and_computes_its_operations(float64):
     """The benchmarks' FMA ceiling: 12 chains of x -> 0.999 x + 0.001 per lane, started at
-    0 .. 11, so the checksum is 66 per lane before any round and tends to 12 (the fixed point
-    1 per chain, up to rounding) after many; the count is 2 operations per FMA and lane, at the
-    widest vectors of the CPU (scalar in an MSVC build, which has no vector kernels)."""
+    2 .. 13 (none at the fixed point 1, which the compiler would fold away), so the checksum is
+    90 per lane before any round and tends to 12 (1 per chain, up to rounding) after many; the
+    count is 2 operations per FMA and lane, at the widest vectors of the CPU (scalar in an MSVC
+    build, which has no vector kernels)."""
     from convx import _ext
 
     flops, checksum = _ext.fma_probe(float64, 100_000)
@@ -130,4 +131,4 @@ def test_fma_probe_counts_and_computes_its_operations(float64):
     if sys.platform != "win32":
         assert lanes == _widest_lanes(float64)
     assert checksum == pytest.approx(12.0 * lanes, rel=1e-3)
-    assert _ext.fma_probe(float64, 0) == (0.0, 66.0 * lanes)
+    assert _ext.fma_probe(float64, 0) == (0.0, 90.0 * lanes)
