@@ -82,10 +82,11 @@ static convx_status WNAME(plan_dw_blocks)(const convx_conv_desc *d, const convx_
 
 /* Output tile r of plane (n, od) for channel block cb and every multiplier m: output channel
  * co of the tile's pixel (r.oh0 + i, r.ow0 + j) goes to dst + co * c_step + i * row_step +
- * j * pix_step. w: packed by depthwise_pack; bias per output channel or NULL. */
+ * j * pix_step. w: packed by depthwise_pack; bias per output channel or NULL. padding_done: this
+ * scratch's last tile was the same (od, r), so its band's zero padding is already there. */
 static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, T *scratch, const T *x, const T *w,
                                   const T *bias, int64_t n, int64_t od, const WNAME(tile_rect) *r, int64_t cb,
-                                  T *dst, int64_t c_step, int64_t row_step, int64_t pix_step) {
+                                  int padding_done, T *dst, int64_t c_step, int64_t row_step, int64_t pix_step) {
     const convx_conv_desc *d = plan->d;
     const convx_axis *ax = plan->ax;
     const WNAME(direct_plan) *t = &plan->tiles;
@@ -100,11 +101,11 @@ static void WNAME(dw_blocks_tile)(const WNAME(dw_blocks_plan) *plan, T *scratch,
     int64_t *runs = (int64_t *)(bias_m + M * L);
     const T *xc = x + (channels_last ? n * Pin * C + c0 : (n * C + c0) * Pin);
     if (G == 1) {
-        WNAME(fill_band)(ax, t, channels_last, C, nc, xc, od, oh0, ow0, runs, 0, band);
+        WNAME(fill_band)(ax, t, channels_last, C, nc, xc, od, oh0, ow0, runs, padding_done, band);
     } else { /* the band of LANES channels per position, then each position spread for its groups */
         WNAME(direct_plan) narrow = *t;
         narrow.unit = L;
-        WNAME(fill_band)(ax, &narrow, channels_last, C, nc, xc, od, oh0, ow0, runs, 0, band0);
+        WNAME(fill_band)(ax, &narrow, channels_last, C, nc, xc, od, oh0, ow0, runs, padding_done, band0);
         kt->KT_SPREAD(t->band_count / unit, G, band0, band);
     }
     /* output channel of lane l, multiplier m: (c / G) * G * M + m * G + c % G for c = c0 + l,
@@ -144,6 +145,7 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
     {
         T *scratch = WNAME(dw_blocks_scratch)(&plan, &failed);
+        int64_t last_plane_tile = -1; /* (od, tile) of this thread's last band */
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; task++) {
             if (!scratch) continue;
@@ -151,11 +153,13 @@ static convx_status WNAME(channel_blocks_run)(const convx_conv_desc *d, const co
             const int64_t od = (task / (tiles * plan.blocks)) % out0, n = task / (tiles * plan.blocks * out0);
             const WNAME(tile_rect) r = WNAME(tile_at)(&plan.tiles, ax, tile);
             const int64_t p = (od * out1 + r.oh0) * out2 + r.ow0; /* the tile's first pixel */
+            const int same = od * tiles + tile == last_plane_tile;
+            last_plane_tile = od * tiles + tile;
             if (channels_last)
-                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, &r, cb, y + (n * P + p) * Cout, 1, out2 * Cout,
-                                      Cout);
+                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, &r, cb, same, y + (n * P + p) * Cout, 1,
+                                      out2 * Cout, Cout);
             else
-                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, &r, cb, y + n * Cout * P + p, P, out2, 1);
+                WNAME(dw_blocks_tile)(&plan, scratch, x, w, bias, n, od, &r, cb, same, y + n * Cout * P + p, P, out2, 1);
         }
         convx_free(scratch);
     }

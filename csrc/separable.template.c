@@ -47,7 +47,7 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
             const int64_t p0 = (od * out1 + oh0) * out2 + ow0;
             /* mid[k][q]: depthwise output channel k at tile pixel q (zero beyond np) */
             for (int64_t cb = 0; cb < plan.blocks; cb++)
-                SNAME(dw_blocks_tile)(&plan, scratch, x, dw_w, NULL, n, od, &r, cb, mid, ldb, ow1 - ow0, 1);
+                SNAME(dw_blocks_tile)(&plan, scratch, x, dw_w, NULL, n, od, &r, cb, cb > 0, mid, ldb, ow1 - ow0, 1);
             for (int64_t k = 0; k < K && ldb > np; k++) memset(mid + k * ldb + np, 0, (size_t)(ldb - np) * sizeof(T));
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
@@ -110,7 +110,8 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
              * in place (pixel q's channels at pix[q] + k) */
             if (on_blocks)
                 for (int64_t cb = 0; cb < plan.blocks; cb++)
-                    SNAME(dw_blocks_tile)(&plan, blocks_scratch, x, dw_w, NULL, n, od, &r, cb, mid, 1, width * K, K);
+                    SNAME(dw_blocks_tile)(&plan, blocks_scratch, x, dw_w, NULL, n, od, &r, cb, cb > 0, mid, 1, width * K,
+                                          K);
             else
                 for (int64_t oh = oh0; oh < oh1; oh++)
                     SNAME(dw_cl_row)(dw, ax, &dws, x, dw_w, NULL, n, od, oh, ow0, ow1, mid + (oh - oh0) * width * K);
