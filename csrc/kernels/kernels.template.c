@@ -311,27 +311,45 @@ static void KNAME(spread_groups)(int64_t n, int64_t G, const T *CONVX_RESTRICT s
 #if DW_BLOCK - 1 > CONVX_DW_SLACK_PIXELS || DW_BLOCK % LANES != 0
 #error "DW_BLOCK: whole LANES x LANES transposes within CONVX_DW_SLACK_PIXELS + 1 pixels"
 #endif
+/* dst[i] = v[i] for i < m (< LANES): a 4-, a 2- and a 1-element piece, each one move. */
+static inline __attribute__((always_inline)) void KNAME(store_head)(T *dst, KNAME(vec) v, int64_t m) {
+    T lane[LANES];
+    memcpy(lane, &v, sizeof lane);
+    int64_t i = 0;
+    if (LANES > 4 && (m & 4)) {
+        memcpy(dst, lane, 4 * sizeof(T));
+        i = 4;
+    }
+    if (LANES > 2 && (m & 2)) {
+        memcpy(dst + i, lane + i, 2 * sizeof(T));
+        i += 2;
+    }
+    if (m & 1) dst[i] = lane[i];
+}
+
 /* Stores the first `valid` (<= B) pixels of a block of B (acc[r]: pixel r's LANES channels):
- * whole vectors where they can be (channels-first: each group of LANES pixels transposed),
- * through a tile for the rest. */
+ * whole vectors where they can be (channels-first: each group of LANES pixels transposed, a
+ * last partial group too, its channels stored in pieces), else through a tile. */
 static inline __attribute__((always_inline)) void KNAME(dw_store)(const int B, KNAME(vec) *acc, int64_t valid, T *out,
                                                                   int64_t ps, int64_t cs, int64_t nc) {
     if (valid == B && nc == LANES && cs == 1) { /* channels-last: a vector per pixel */
         KUNROLL for (int r = 0; r < B; r++) *(KNAME(vec) *)(out + r * ps) = acc[r];
         return;
     }
-    int64_t done = 0;
-    if (nc == LANES && ps == 1) /* channels-first: LANES pixels of a channel per vector */
+    if (nc == LANES && ps == 1) { /* channels-first: LANES pixels of a channel per vector */
         KUNROLL for (int g = 0; g < B; g += LANES) {
-            if (g + LANES > valid) break;
+            if (g >= valid) break;
             KNAME(transpose_block)(acc + g);
-            KUNROLL for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
-            done = g + LANES;
+            if (g + LANES <= valid)
+                KUNROLL for (int j = 0; j < LANES; j++) *(KNAME(vec) *)(out + j * cs + g) = acc[g + j];
+            else /* the last pixels: a tile's scalar stores cost 10% of a 28-pixel row */
+                KUNROLL for (int j = 0; j < LANES; j++) KNAME(store_head)(out + j * cs + g, acc[g + j], valid - g);
         }
-    if (done == valid) return;
+        return;
+    }
     T tile[DW_BLOCK][LANES];
     KUNROLL for (int r = 0; r < B; r++) *(KNAME(vec) *)tile[r] = acc[r];
-    for (int64_t r = done; r < valid; r++)
+    for (int64_t r = 0; r < valid; r++)
         for (int64_t j = 0; j < nc; j++) out[r * ps + j * cs] = tile[r][j];
 }
 
