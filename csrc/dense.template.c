@@ -85,7 +85,11 @@ T *DNAME(dense_pack)(const convx_conv_desc *d, const T *w) {
             for (int64_t k = 0, ci = 0, t = 0; k < K; k++, dst += width) {
                 const T *s = src + ci * stride_ci + t;
                 int64_t r = 0;
-                for (; r < rows; r++) finite &= (dst[r] = s[r * stride_co]) - dst[r] == 0;
+                for (; r < rows; r++) {
+                    const T v = s[r * stride_co];
+                    dst[r] = v;
+                    finite &= v - v == 0;
+                }
                 for (; r < width; r++) dst[r] = 0;
                 if (tap_major ? ++ci == cin_g : ++t == taps) { /* next k: ci fastest, or t fastest */
                     if (tap_major) ci = 0, t++;
