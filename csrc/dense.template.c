@@ -13,7 +13,10 @@
 
 #define DNAME(name) CONVX_CAT(CONVX_CAT(convx_, name), CONVX_CAT(_, SFX))
 
-enum { DNAME(dense_kc) = 384, DNAME(dense_nc_target) = 192 };
+/* dense_nc_target: pixels per tile of the pixel-vector GEMM, more for short reductions, whose B
+ * tile (K x pixels) stays within dense_b_tile elements (32 KiB of float32: rgb 3x3 with K = 27
+ * gets 303 pixels, 1.05x; tiles' packing overhead is paid per tile). */
+enum { DNAME(dense_kc) = 384, DNAME(dense_nc_target) = 192, DNAME(dense_b_tile) = 8192 };
 
 /* K split into equal chunks of at most dense_kc (576 -> 2 x 288, not 384 + 192): no short last
  * chunk whose C tile round trip costs as much as a full one. */
@@ -43,6 +46,74 @@ static int64_t DNAME(dense_packed_count)(const convx_conv_desc *d) {
     const int64_t width = DNAME(pixel_vector_gemm)(d) ? convx_kernels()->KT_MR : convx_kernels()->KT_NR;
     const int64_t G = d->groups, K = d->in_channels / G * d->kernel[0] * d->kernel[1] * d->kernel[2];
     return G * convx_ceil_div(d->out_channels / G, width) * K * width;
+}
+
+/* Transposed convolution by output phase. Along an axis of stride s, output o takes tap k from
+ * input (o + pad - k * dilation) / s only where that divides, i.e. where o = k * dilation - pad
+ * (mod s): each phase (o mod s) of the outputs takes its own taps, a 1/s share of them, and is
+ * a stride-1 correlation, output phase + s * m reading input m + shift(k). So the pixel-vector
+ * GEMM packs, per phase, only its taps, each as contiguous input runs, instead of every tap with
+ * all but 1/s of them reading zeros. Per axis: the phases that have taps (ascending), each one's
+ * taps (ascending k), and their count. */
+typedef struct {
+    int64_t count[3];      /* phases with taps */
+    int64_t *phase[3];     /* [count]: the phase (o mod s) */
+    int64_t *first[3];     /* [count + 1]: phase p's taps are tap[first[p] .. first[p + 1]) */
+    int64_t *tap[3];       /* [kernel]: taps by phase, then k */
+    int all_phases;        /* every output lies in a phase with taps (else some are bias alone) */
+} DNAME(phase_taps);
+
+static int DNAME(compare_int64)(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fills pt for a transposed problem's axes; its arrays are one allocation at pt->phase[0]
+ * (convx_free it; NULL when out of memory). */
+static convx_status DNAME(plan_phase_taps)(const convx_axis ax[3], DNAME(phase_taps) *pt) {
+    int64_t total = 0, kmax = 0;
+    for (int i = 0; i < 3; i++) total += 3 * ax[i].kernel + 1, kmax = CONVX_MAX(kmax, ax[i].kernel);
+    /* the tables, then scratch: each tap's phase and the phases sorted */
+    int64_t *buf = (int64_t *)convx_alloc((size_t)(total + 2 * kmax) * sizeof(int64_t));
+    pt->phase[0] = buf;
+    if (!buf) return CONVX_ERR_NO_MEMORY;
+    int64_t *of_tap = buf + total, *sorted = of_tap + kmax;
+    pt->all_phases = 1;
+    for (int i = 0; i < 3; i++) {
+        const convx_axis *a = &ax[i];
+        const int64_t kn = a->kernel, s = a->stride;
+        pt->phase[i] = buf, pt->first[i] = buf + kn, pt->tap[i] = buf + 2 * kn + 1;
+        buf += 3 * kn + 1;
+        for (int64_t k = 0; k < kn; k++) {
+            of_tap[k] = (k * a->dilation - a->pad) % s;
+            if (of_tap[k] < 0) of_tap[k] += s;
+            sorted[k] = of_tap[k];
+        }
+        qsort(sorted, (size_t)kn, sizeof(int64_t), DNAME(compare_int64));
+        int64_t count = 0, placed = 0;
+        for (int64_t j = 0; j < kn; j++) {
+            if (j > 0 && sorted[j] == sorted[j - 1]) continue;
+            pt->phase[i][count] = sorted[j];
+            pt->first[i][count++] = placed;
+            for (int64_t k = 0; k < kn; k++)
+                if (of_tap[k] == sorted[j]) pt->tap[i][placed++] = k;
+        }
+        pt->first[i][count] = placed;
+        pt->count[i] = count;
+        int64_t reached = 0; /* phases with taps that have outputs */
+        for (int64_t j = 0; j < count; j++) reached += pt->phase[i][j] < a->out;
+        if (reached < CONVX_MIN(s, a->out)) pt->all_phases = 0;
+    }
+    return CONVX_OK;
+}
+
+/* The phase combination c (of count[0] x count[1] x count[2], the last fastest): its phase index
+ * per axis in p[3] and its taps (product of the axes' counts). */
+CONVX_INLINE int64_t DNAME(phase_combination)(const DNAME(phase_taps) *pt, int64_t c, int64_t p[3]) {
+    p[2] = c % pt->count[2], p[1] = (c / pt->count[2]) % pt->count[1], p[0] = c / (pt->count[2] * pt->count[1]);
+    int64_t taps = 1;
+    for (int i = 0; i < 3; i++) taps *= pt->first[i][p[i] + 1] - pt->first[i][p[i]];
+    return taps;
 }
 
 /* Pixel-vector GEMM: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
@@ -232,17 +303,18 @@ static void DNAME(pack_input_tile)(const convx_conv_desc *d, const convx_axis ax
 
 /* C (= or +=) A B over a tile of np pixels for output channels [panel_begin, panel_end) x MR
  * (below `rows`): A packed as MR-channel panels panel_stride apart (kc k each), B kc rows of
- * ldb pixels zero-padded to whole NR blocks, C rows ldc apart. Each panel's weights (L1-sized)
- * serve every NR-pixel block of the tile. bias: per output channel, or NULL. */
+ * ldb pixels zero-padded to whole NR blocks, C rows ldc apart, its pixels pix_step apart. Each
+ * panel's weights (L1-sized) serve every NR-pixel block of the tile. bias: per output channel,
+ * or NULL. */
 static void DNAME(gemm_channel_panels)(int64_t kc, const T *a, int64_t panel_stride, int64_t panel_begin,
                                        int64_t panel_end, int64_t rows, const T *b, int64_t ldb, int64_t np, T *c,
-                                       int64_t ldc, int accumulate, const T *bias) {
+                                       int64_t ldc, int64_t pix_step, int accumulate, const T *bias) {
     const convx_kernel_table *kt = convx_kernels();
     const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
     for (int64_t panel = panel_begin; panel < panel_end; panel++) {
         const int64_t co0 = panel * mr;
         for (int64_t q0 = 0; q0 < np; q0 += nr)
-            kt->KT_GEMM(kc, a + panel * panel_stride, b + q0, ldb, c + co0 * ldc + q0, ldc, 1,
+            kt->KT_GEMM(kc, a + panel * panel_stride, b + q0, ldb, c + co0 * ldc + q0 * pix_step, ldc, pix_step,
                         CONVX_MIN(mr, rows - co0), CONVX_MIN(nr, np - q0), accumulate, bias ? bias + co0 : NULL);
     }
 }
@@ -308,10 +380,11 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     const int64_t panels = convx_ceil_div(cout_g, mr);
 
     const int64_t kc_max = DNAME(k_chunk)(K);
-    /* Pixel tiles of about dense_nc_target in whole NR blocks, balanced (196 pixels -> 2 x 112,
-     * not 192 + 4), and for few images a multiple of the threads (3136 pixels on 2 threads -> 18
+    /* Pixel tiles of about nc_target in whole NR blocks, balanced (196 pixels -> 2 x 112, not
+     * 192 + 4), and for few images a multiple of the threads (3136 pixels on 2 threads -> 18
      * tiles, not 17). nc: the largest tile. */
-    const int64_t tiles = DNAME(thread_multiple)(convx_ceil_div(P, DNAME(dense_nc_target)), N * G, num_threads);
+    const int64_t nc_target = CONVX_MAX(DNAME(dense_nc_target), DNAME(dense_b_tile) / CONVX_MAX(K, 1));
+    const int64_t tiles = DNAME(thread_multiple)(convx_ceil_div(P, nc_target), N * G, num_threads);
     const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, nr, tiles, panels, num_threads);
     const int64_t nc = convx_ceil_div(plan.units, plan.ptiles) * nr;
     const int64_t tasks = plan.count;
@@ -363,7 +436,7 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
                     DNAME(pack_input_tile)(d, ax, x, n, g, k0, kc, runs, nruns, np, w_lo, w_hi, ldb, bbuf, phase);
                 }
                 DNAME(gemm_channel_panels)(kc, a + (g * panels * K + k0) * mr, K * mr, job.panel_begin, job.panel_end,
-                                           cout_g, bbuf, ldb, np, y + (n * d->out_channels + g * cout_g) * P + p0, P,
+                                           cout_g, bbuf, ldb, np, y + (n * d->out_channels + g * cout_g) * P + p0, P, 1,
                                            k0 > 0, bias ? bias + g * cout_g : NULL);
             }
         }
@@ -813,13 +886,121 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
+/* Channels-first transposed convolution phase by phase (phase_taps). A task is a tile of one
+ * phase combination's output grid (n, g, combination, md, tile); per chunk of the combination's
+ * k = (ci, its taps), B holds the input runs the tile's pixels read, contiguous (zero where they
+ * leave the input), and A those k's rows of the packed panels, copied (the packing does not
+ * depend on the stride, so a combination's k are not contiguous there); the GEMM computes the
+ * tile's pixels side by side and they are scattered to every stride-th output pixel. Outputs of
+ * phases no tap reaches are the bias alone. */
+static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const convx_axis ax[3], const T *a,
+                                            const T *bias, const T *x, T *y, int num_threads) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    const int64_t N = d->batch, G = d->groups, Cin = d->in_channels, Cout = d->out_channels;
+    const int64_t cin_g = Cin / G, cout_g = Cout / G, panels = convx_ceil_div(cout_g, mr);
+    const int64_t K = cin_g * ax[0].kernel * ax[1].kernel * ax[2].kernel;
+    const int64_t P = ax[0].out * ax[1].out * ax[2].out, Pin = ax[0].in * ax[1].in * ax[2].in;
+    const int64_t out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in, in2 = ax[2].in;
+    DNAME(phase_taps) pt;
+    if (DNAME(plan_phase_taps)(ax, &pt) != CONVX_OK) return CONVX_ERR_NO_MEMORY;
+    const int64_t combos = pt.count[0] * pt.count[1] * pt.count[2];
+    if (!pt.all_phases)
+        for (int64_t plane = 0; plane < N * Cout; plane++)
+            for (int64_t q = 0; q < P; q++) y[plane * P + q] = bias ? bias[plane % Cout] : (T)0;
+    /* A phase grid has at most ceil(out / stride) rows and cols per axis. Tiles of about 256
+     * of its pixels: whole rows (rows_per_tile of them), or pieces of one long row. */
+    const int64_t rows0 = convx_ceil_div(ax[0].out, ax[0].stride), rows1 = convx_ceil_div(out1, ax[1].stride);
+    const int64_t cols = convx_ceil_div(out2, ax[2].stride), target = 256;
+    const int64_t rows_per_tile = CONVX_MAX(1, target / cols), pieces = convx_ceil_div(cols, target);
+    const int64_t tiles = convx_ceil_div(rows1, rows_per_tile) * pieces;
+    const int64_t np_max = CONVX_MIN(rows_per_tile * cols, target), ldb_max = convx_ceil_div(np_max, nr) * nr;
+    const int64_t tasks = N * G * combos * rows0 * tiles;
+    const int64_t kc_max = CONVX_MIN(CONVX_MAX(K, 1), DNAME(dense_kc));
+    int failed = 0;
+
+#pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
+    {
+        /* per thread: the B tile, the C tile (its pixels in grid order, scattered after), then
+         * the A panels of a k chunk (its k in phase order) */
+        T *bbuf = (T *)convx_thread_scratch(
+            (size_t)((kc_max + cout_g) * ldb_max + panels * kc_max * mr) * sizeof(T), &failed);
+        T *cbuf = bbuf ? bbuf + kc_max * ldb_max : NULL, *achunk = cbuf ? cbuf + cout_g * ldb_max : NULL;
+#pragma omp for schedule(dynamic)
+        for (int64_t task = 0; task < tasks; task++) {
+            if (!bbuf) continue;
+            const int64_t tile = task % tiles, md = (task / tiles) % rows0;
+            const int64_t c = (task / (tiles * rows0)) % combos, g = (task / (tiles * rows0 * combos)) % G;
+            const int64_t n = task / (tiles * rows0 * combos * G);
+            int64_t p[3], ph[3], n_of[3], t_first[3];
+            const int64_t ntaps = DNAME(phase_combination)(&pt, c, p), Kc = cin_g * ntaps;
+            for (int i = 0; i < 3; i++) {
+                ph[i] = pt.phase[i][p[i]], t_first[i] = pt.first[i][p[i]];
+                n_of[i] = pt.first[i][p[i] + 1] - t_first[i];
+            }
+            const int64_t od = ph[0] + ax[0].stride * md;
+            if (od >= ax[0].out || ph[1] >= out1 || ph[2] >= out2) continue;
+            /* this phase's grid: grid_rows x grid_cols; the tile's rows [mh0, mh1), columns [m0, m1) */
+            const int64_t grid_rows = convx_ceil_div(out1 - ph[1], ax[1].stride);
+            const int64_t grid_cols = convx_ceil_div(out2 - ph[2], ax[2].stride);
+            const int64_t mh0 = (tile / pieces) * rows_per_tile, m0 = (tile % pieces) * target;
+            const int64_t mh1 = CONVX_MIN(grid_rows, mh0 + rows_per_tile), m1 = CONVX_MIN(grid_cols, m0 + target);
+            if (mh0 >= mh1 || m0 >= m1) continue;
+            const int64_t width = m1 - m0, np = (mh1 - mh0) * width, ldb = convx_ceil_div(np, nr) * nr;
+            const int64_t kc_step = DNAME(k_chunk)(Kc);
+            const T *xg = x + (n * Cin + g * cin_g) * Pin;
+            for (int64_t k0 = 0; k0 == 0 || k0 < Kc; k0 += kc_step) { /* Kc = 0: the bias alone */
+                const int64_t kc = CONVX_MIN(kc_step, Kc - k0);
+                for (int64_t k = k0; k < k0 + kc; k++) { /* k = (ci, j0, j1, j2) of the combination */
+                    const int64_t r = k % ntaps, j2 = r % n_of[2], j1 = (r / n_of[2]) % n_of[1];
+                    const int64_t j0 = r / (n_of[2] * n_of[1]);
+                    const int64_t t[3] = {pt.tap[0][t_first[0] + j0], pt.tap[1][t_first[1] + j1],
+                                          pt.tap[2][t_first[2] + j2]};
+                    const int64_t ci = k / ntaps, tap = (t[0] * ax[1].kernel + t[1]) * ax[2].kernel + t[2];
+                    kt->KT_COPY_PIXELS(panels, mr, a + (g * panels * K + ci * (K / cin_g) + tap) * mr, K * mr,
+                                       achunk + (k - k0) * mr, kc * mr);
+                    int64_t shift[3]; /* output phase + stride * m reads input m + shift */
+                    for (int i = 0; i < 3; i++) shift[i] = (ph[i] + ax[i].pad - t[i] * ax[i].dilation) / ax[i].stride;
+                    const int64_t id = md + shift[0], iw0 = m0 + shift[2];
+                    /* the input holds rows [r_lo, r_hi) of the tile, columns iw0 + [lo, hi) */
+                    const int64_t lo = CONVX_MIN(width, CONVX_MAX(0, -iw0)), hi = CONVX_MAX(lo, CONVX_MIN(width, in2 - iw0));
+                    const int64_t r_lo = CONVX_MAX(mh0, -shift[1]), r_hi = CONVX_MIN(mh1, in1 - shift[1]);
+                    T *dst = bbuf + (k - k0) * ldb;
+                    const int inside = id >= 0 && id < ax[0].in && r_lo < r_hi && lo < hi;
+                    if (!inside || r_lo > mh0 || r_hi < mh1 || lo > 0 || hi < width || ldb > np)
+                        memset(dst, 0, (size_t)ldb * sizeof(T));
+                    if (inside)
+                        kt->KT_COPY_PIXELS(r_hi - r_lo, hi - lo,
+                                           xg + ci * Pin + (id * in1 + r_lo + shift[1]) * in2 + iw0 + lo, in2,
+                                           dst + (r_lo - mh0) * width + lo, width);
+                }
+                DNAME(gemm_channel_panels)(kc, achunk, kc * mr, 0, panels, cout_g, bbuf, ldb, np, cbuf, ldb, 1, k0 > 0,
+                                           bias ? bias + g * cout_g : NULL);
+            }
+            /* every stride-th output pixel of each row */
+            T *yg = y + (n * Cout + g * cout_g) * P + od * out1 * out2;
+            for (int64_t co = 0; co < cout_g; co++)
+                for (int64_t mh = mh0; mh < mh1; mh++) {
+                    const T *src = cbuf + co * ldb + (mh - mh0) * width;
+                    T *out = yg + co * P + (ph[1] + ax[1].stride * mh) * out2 + ph[2] + ax[2].stride * m0;
+                    for (int64_t q = 0; q < width; q++) out[q * ax[2].stride] = src[q];
+                }
+        }
+        convx_free(bbuf);
+    }
+    convx_free(pt.phase[0]);
+    return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
 /* Runs with weights packed by dense_pack for the same descriptor. */
 convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *packed, const T *bias, const T *x, T *y,
                               int num_threads) {
     convx_axis ax[3];
     convx_axes_from_desc(d, ax);
     if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
-    if (DNAME(pixel_vector_gemm)(d)) return DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads);
+    if (DNAME(pixel_vector_gemm)(d))
+        return d->transposed ? DNAME(dense_transposed)(d, ax, packed, bias, x, y, num_threads)
+                             : DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads);
     if (!d->transposed) return DNAME(dense_direct)(d, ax, packed, bias, x, y, num_threads);
     return DNAME(dense_channels_last)(d, ax, packed, bias, x, y, num_threads);
 }

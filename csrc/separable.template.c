@@ -52,7 +52,7 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
             for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
                 const int64_t kc = CONVX_MIN(kc_max, K - k0);
                 SNAME(gemm_channel_panels)(kc, pw_a + k0 * mr, K * mr, 0, panels, out_channels, mid + k0 * ldb, ldb, np,
-                                           y + n * out_channels * P + p0, P, k0 > 0, bias);
+                                           y + n * out_channels * P + p0, P, 1, k0 > 0, bias);
             }
         }
         convx_free(mid);

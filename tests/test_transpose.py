@@ -38,6 +38,19 @@ def test_transpose_stride_dilation_exact(rng, nd, stride, dilation, layout):
     assert got.shape == _out_shape_via_helper(x, w, layout, **kw)
 
 
+@pytest.mark.parametrize("stride", [2, 3])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_transpose_phase_reductions_longer_than_a_chunk(rng, stride, groups):
+    """Channels-first transposed layers run output phase by phase; a phase's reduction (input
+    channels x its taps: 200 x 4 and more here) spans several K chunks, which accumulate, and
+    images of 12-40 pixels per phase row make tiles of whole rows and pieces of rows."""
+    for size in ((5, 6), (3, 130)):
+        x = make(rng, (1, 200 * groups) + size, np.float32, integer=True)
+        w = make(rng, (200 * groups, 9) + (4, 5), np.float32, integer=True)
+        b = make(rng, (9 * groups,), np.float32, integer=True)
+        check_transpose(x, w, b, exact=True, stride=stride, padding=1, groups=groups)
+
+
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
