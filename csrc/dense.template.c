@@ -5,9 +5,10 @@
  *    reads each pixel's taps through a pointer plus per-k offsets, from a per-tile band of the
  *    input (or the input itself), so stride, dilation and padding live in the addresses;
  *  - pixel-vector GEMM (channels-first 1x1, short reductions, transposed; dense_channels_first,
- *    and dense_channels_last for channels-last transposed): each task packs one KC x NC tile of
- *    X straight from the input (1x1: one copy per channel row), resolving stride, dilation, padding
- *    and the transposed gather in the addressing, then runs the MR x NR micro-kernel over it.
+ *    dense_transposed phase by phase, and dense_channels_last for channels-last transposed): each
+ *    task packs one KC x NC tile of X straight from the input (1x1: one copy per channel row),
+ *    resolving stride, dilation and padding in the addressing, then runs the MR x NR
+ *    micro-kernel over it.
  * The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM, KT_GEMM_DIRECT, KT_LANES, KT_INTERLEAVE,
  * KT_COPY_PIXELS. */
 
@@ -215,17 +216,10 @@ static void DNAME(gather_columns)(const convx_axis *a, const T *row, int64_t fir
     for (int64_t i = hi; i < count; i++) out[i] = DNAME(column_at)(a, row, first + i * s);
 }
 
-/* One tap's run along an output row: out[o - o0] = what tap k of output o reads from `row`, for
- * outputs [o0, o1). lo/hi: the outputs whose tap reads inside the row (forward axes). */
+/* One tap's run along an output row of a forward axis: out[o - o0] = what tap k of output o
+ * reads from `row`, for outputs [o0, o1). lo/hi: the outputs whose tap reads inside the row. */
 static void DNAME(pack_tap_run)(const convx_axis *a, const T *row, int64_t o0, int64_t o1, int64_t k, int64_t lo,
                                 int64_t hi, T *out) {
-    if (a->transposed) {
-        for (int64_t o = o0; o < o1; o++) {
-            const int64_t i = convx_axis_tap(a, o, k);
-            out[o - o0] = i < 0 ? (T)0 : row[i];
-        }
-        return;
-    }
     const int64_t mid_lo = CONVX_MIN(CONVX_MAX(o0, lo), o1), mid_hi = CONVX_MAX(CONVX_MIN(o1, hi), mid_lo);
     DNAME(gather_columns)(a, row, o0 * a->stride + k * a->dilation - a->pad, o1 - o0, mid_lo - o0, mid_hi - o0, out);
 }
@@ -367,8 +361,8 @@ static DNAME(task) DNAME(task_at)(const DNAME(tasks) *t, int64_t index, int64_t 
     return k;
 }
 
-/* Channels-first: output channels are the micro-tile's rows (weights broadcast), pixels its
- * columns (input vectors along the width). */
+/* Channels-first forward: output channels are the micro-tile's rows (weights broadcast), pixels
+ * its columns (input vectors along the width). */
 static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const convx_axis ax[3], const T *a,
                                                 const T *bias, const T *x, T *y, int num_threads) {
     const convx_kernel_table *kt = convx_kernels();
@@ -394,21 +388,20 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
      * 16 elements: the row runs after it stay aligned). */
     const int64_t sw = ax[2].stride, reach = (ax[2].kernel - 1) * ax[2].dilation;
     const size_t phase_count =
-        d->transposed || sw == 1 || sw > reach
-            ? 0 : (size_t)(convx_ceil_div((CONVX_MIN(nc, ax[2].out) - 1) * sw + reach + sw, 16) * 16);
+        sw == 1 || sw > reach ? 0 : (size_t)(convx_ceil_div((CONVX_MIN(nc, ax[2].out) - 1) * sw + reach + sw, 16) * 16);
     int failed = 0;
     /* A 1x1 stride-1 unpadded convolution's tile is kc rows of np consecutive input pixels:
      * one copy per row. (Reading them in place instead costs 5-15% on 64+ output channels:
      * each row is a page apart, so the kernel's loads miss the TLB and the prefetchers.) */
-    int contiguous = !d->transposed && K == cin_g;
+    int contiguous = K == cin_g;
     for (int i = 0; i < 3; i++) contiguous &= ax[i].stride == 1 && ax[i].pad == 0 && ax[i].out == ax[i].in;
 
-    /* Per kw, the outputs whose tap reads the input row directly (none for transposed). */
+    /* Per kw, the outputs whose tap reads the input row directly. */
     int64_t *w_lo = (int64_t *)convx_alloc((size_t)(2 * ax[2].kernel) * sizeof(int64_t)), *w_hi = w_lo + ax[2].kernel;
     if (!w_lo) return CONVX_ERR_NO_MEMORY;
     for (int64_t kw = 0; kw < ax[2].kernel; kw++) {
         w_lo[kw] = w_hi[kw] = 0;
-        if (!d->transposed) convx_axis_interior(&ax[2], kw, &w_lo[kw], &w_hi[kw]);
+        convx_axis_interior(&ax[2], kw, &w_lo[kw], &w_hi[kw]);
     }
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
