@@ -901,15 +901,20 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
     if (!pt.all_phases)
         for (int64_t plane = 0; plane < N * Cout; plane++)
             for (int64_t q = 0; q < P; q++) y[plane * P + q] = bias ? bias[plane % Cout] : (T)0;
-    /* A phase grid has at most ceil(out / stride) rows and cols per axis. Tiles of about 256
-     * of its pixels: whole rows (rows_per_tile of them), or pieces of one long row. */
+    /* A phase grid has at most ceil(out / stride) rows and cols per axis. Tiles of up to 256 of
+     * its pixels (fewer for many output channels: the C tile stays within scratch_elems): whole
+     * rows (rows_per_tile of them), or pieces of one long row. K chunks of up to dense_kc, fewer
+     * for many output channels (the A copy stays within scratch_elems too). */
+    enum { scratch_elems = 1 << 18 };
     const int64_t rows0 = convx_ceil_div(ax[0].out, ax[0].stride), rows1 = convx_ceil_div(out1, ax[1].stride);
-    const int64_t cols = convx_ceil_div(out2, ax[2].stride), target = 256;
+    const int64_t cols = convx_ceil_div(out2, ax[2].stride);
+    const int64_t target = CONVX_MAX(nr, CONVX_MIN(256, scratch_elems / CONVX_MAX(cout_g, 1)));
     const int64_t rows_per_tile = CONVX_MAX(1, target / cols), pieces = convx_ceil_div(cols, target);
     const int64_t tiles = convx_ceil_div(rows1, rows_per_tile) * pieces;
-    const int64_t np_max = CONVX_MIN(rows_per_tile * cols, target), ldb_max = convx_ceil_div(np_max, nr) * nr;
-    const int64_t tasks = N * G * combos * rows0 * tiles;
-    const int64_t kc_max = CONVX_MIN(CONVX_MAX(K, 1), DNAME(dense_kc));
+    const int64_t np_max = CONVX_MIN(CONVX_MIN(rows_per_tile, rows1) * cols, target);
+    const int64_t ldb_max = convx_ceil_div(np_max, nr) * nr, tasks = N * G * combos * rows0 * tiles;
+    const int64_t kc_max = CONVX_MIN(CONVX_MIN(CONVX_MAX(K, 1), DNAME(dense_kc)),
+                                     CONVX_MAX(8, scratch_elems / (panels * mr)));
     int failed = 0;
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
@@ -940,7 +945,7 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
             const int64_t mh1 = CONVX_MIN(grid_rows, mh0 + rows_per_tile), m1 = CONVX_MIN(grid_cols, m0 + target);
             if (mh0 >= mh1 || m0 >= m1) continue;
             const int64_t width = m1 - m0, np = (mh1 - mh0) * width, ldb = convx_ceil_div(np, nr) * nr;
-            const int64_t kc_step = DNAME(k_chunk)(Kc);
+            const int64_t kc_step = CONVX_MIN(DNAME(k_chunk)(Kc), kc_max);
             const T *xg = x + (n * Cin + g * cin_g) * Pin;
             for (int64_t k0 = 0; k0 == 0 || k0 < Kc; k0 += kc_step) { /* Kc = 0: the bias alone */
                 const int64_t kc = CONVX_MIN(kc_step, Kc - k0);

@@ -51,6 +51,15 @@ def test_transpose_phase_reductions_longer_than_a_chunk(rng, stride, groups):
         check_transpose(x, w, b, exact=True, stride=stride, padding=1, groups=groups)
 
 
+def test_transpose_many_output_channels(rng):
+    """1100 output channels: the scratch bounds shrink the phase path's tiles and K chunks
+    (300 input channels x 1 tap per phase runs as two chunks), results still exact."""
+    x = make(rng, (1, 300, 3, 4), np.float64, integer=True)
+    w = make(rng, (300, 1100, 2, 2), np.float64, integer=True)
+    b = make(rng, (1100,), np.float64, integer=True)
+    check_transpose(x, w, b, exact=True, stride=2)
+
+
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
