@@ -2,8 +2,10 @@
 
     python benchmarks/bench_transposed.py                 # float32, 1 and 2 threads
     python benchmarks/bench_transposed.py --threads 2 --repeat 15
+    python benchmarks/bench_transposed.py --layout channels_last
 
-Decoder and upsampling layers (U-Net, DCGAN, FCN heads), channels-first float32. Each side is
+Decoder and upsampling layers (U-Net, DCGAN, FCN heads), float32, channels-first (or
+channels-last: NHWC arrays, against torch on channels_last tensors). Each side is
 checked against the other first, then timed in interleaved rounds (convx._benchmark's
 _best_times: a pause, warm-up calls and one timed call per side and round); the table gives
 ms, GFLOP/s (2 x input pixels x C_in x C_out/groups x taps), the fraction of the FMA peak and
@@ -42,6 +44,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     p.add_argument("--repeat", type=positive_int, default=9, help="interleaved rounds (default 9)")
+    p.add_argument("--layout", choices=("channels_first", "channels_last"), default="channels_first")
     args = p.parse_args()
     try:
         import torch
@@ -49,18 +52,22 @@ def main() -> int:
         print("torch is not installed: pip install -e .[bench]")
         return 1
     rng = np.random.default_rng(0)
+    channels_last = args.layout == "channels_last"
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)
         peak = machine.measure_fma_peak("float32", threads)
-        print(f"\nfloat32, {threads} thread(s), FMA peak {peak:.0f} GFLOP/s, best of {args.repeat} rounds\n")
+        print(f"\nfloat32, {args.layout}, {threads} thread(s), FMA peak {peak:.0f} GFLOP/s, best of {args.repeat} rounds\n")
         print(f"| {'case':24s} | torch ms | convx ms | convx GFLOP/s | of peak | vs torch |")
         print(f"|{'-' * 26}|---------:|---------:|--------------:|--------:|---------:|")
         ratios = []
         for name, cin, cout, size, k, s, pad in CASES:
             x = rng.standard_normal((1, cin, size, size)).astype(np.float32)
             w = (rng.standard_normal((cin, cout, k, k)) / np.sqrt(cin * k * k)).astype(np.float32)
-            layer = convx.ConvTranspose2d(w, stride=s, padding=pad)
+            layer = convx.ConvTranspose2d(w, stride=s, padding=pad, layout=args.layout)
             tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+            if channels_last:  # the same values, NHWC in memory on both sides
+                x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+                tx = tx.contiguous(memory_format=torch.channels_last)
 
             def torch_run():
                 with torch.no_grad():
@@ -70,6 +77,8 @@ def main() -> int:
                 return layer(x, num_threads=threads)
 
             ref = torch_run().numpy()
+            if channels_last:
+                ref = ref.transpose(0, 2, 3, 1)
             err = float(np.max(np.abs(convx_run() - ref)) / max(float(np.max(np.abs(ref))), 1e-30))
             if err > 1e-4:
                 raise SystemExit(f"{name}: convx and torch differ (relative {err:.2g})")

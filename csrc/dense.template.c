@@ -1,14 +1,16 @@
 /* Dense, grouped and transposed convolution, for one element type. Per group,
  * Y[co, p] = sum_k W[co, k] * X[k, p] with k a (ci, tap) pair and p an output pixel; the weights
  * are packed once (dense_pack). Two ways to run it (pixel_vector_gemm chooses):
- *  - direct (forward convolutions; dense_direct): a micro-tile of MR pixels x NR output channels
- *    reads each pixel's taps through a pointer plus per-k offsets, from a per-tile band of the
- *    input (or the input itself), so stride, dilation and padding live in the addresses;
- *  - pixel-vector GEMM (channels-first 1x1, short reductions, transposed; dense_channels_first,
- *    dense_transposed phase by phase, and dense_channels_last for channels-last transposed): each
- *    task packs one KC x NC tile of X straight from the input (1x1: one copy per channel row),
- *    resolving stride, dilation and padding in the addressing, then runs the MR x NR
- *    micro-kernel over it.
+ *  - direct (dense_direct; transposed: dense_transposed_direct): a micro-tile of
+ *    MR pixels x NR output channels reads each pixel's taps through a pointer plus per-k
+ *    offsets, from a per-tile band of the input (or the input itself), so stride, dilation and
+ *    padding live in the addresses;
+ *  - pixel-vector GEMM (channels-first 1x1 and short reductions; dense_channels_first, and
+ *    dense_transposed): each task packs one KC x NC tile of X straight from the input (1x1:
+ *    one copy per channel row), resolving stride, dilation and padding in the addressing, then
+ *    runs the MR x NR micro-kernel over it.
+ * Transposed convolutions run output phase by phase (phase_taps), each phase a stride-1
+ * correlation.
  * The including file defines T, SFX, KT_MR, KT_NR, KT_GEMM, KT_GEMM_DIRECT, KT_LANES, KT_INTERLEAVE,
  * KT_COPY_PIXELS. */
 
@@ -33,12 +35,14 @@ CONVX_INLINE int64_t DNAME(k_chunk)(int64_t K) {
  * runs direct only when the reduction K is long against the output channels (K >= 3 C_out per
  * group: 3x3 layers, ByteNet's k3; not WaveNet's k2) and those fill at least half of the
  * direct kernel's NR channel lanes (measured: below either, the GEMM wins by 20-30%);
- * never for 1x1 or transposed. Channels-last runs every forward convolution direct; its
- * transposed one packs pixel panels for the same kernel shape. */
+ * never for 1x1. Transposed layers have no K rule (the packing, so this choice, may not depend
+ * on the stride, which sets a phase's share of the taps): direct on the lanes rule alone, 0.63-0.97x
+ * the GEMM's time on seven decoder layers (bench_transposed.py). Channels-last runs everything
+ * direct. */
 static int DNAME(pixel_vector_gemm)(const convx_conv_desc *d) {
     const int64_t taps = d->kernel[0] * d->kernel[1] * d->kernel[2], G = d->groups;
     const int64_t cin_g = d->in_channels / G, cout_g = d->out_channels / G;
-    return d->layout == CONVX_CHANNELS_FIRST && (d->transposed || taps == 1 || cin_g * taps < 3 * cout_g ||
+    return d->layout == CONVX_CHANNELS_FIRST && (taps == 1 || (!d->transposed && cin_g * taps < 3 * cout_g) ||
                                                  2 * cout_g < convx_kernels()->KT_NR);
 }
 
@@ -106,6 +110,12 @@ static convx_status DNAME(plan_phase_taps)(const convx_axis ax[3], DNAME(phase_t
         if (reached < CONVX_MIN(s, a->out)) pt->all_phases = 0;
     }
     return CONVX_OK;
+}
+
+/* Input m + shift(k) is what tap k of a transposed axis gives grid pixel m of its phase (output
+ * phase + stride * m), whatever the phase: shift(k) = -floor((k * dilation - pad) / stride). */
+CONVX_INLINE int64_t DNAME(tap_shift)(const convx_axis *a, int64_t k) {
+    return -convx_floor_div(k * a->dilation - a->pad, a->stride);
 }
 
 /* The phase combination c (of count[0] x count[1] x count[2], the last fastest): its phase index
@@ -439,122 +449,6 @@ static convx_status DNAME(dense_channels_first)(const convx_conv_desc *d, const 
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-/* Packs A[p0:p0+np, k0:k0+kc] (pixels x (tap, ci)) of batch n, group g of a channels-last
- * input into MR-pixel panels [panel][k][MR], zero beyond np. For each panel it first finds
- * where each pixel's taps read (a pointer per pixel and tap, `zero` for padding), so the copy
- * itself is one value per (k, pixel) written in order. src: scratch for MR * taps pointers;
- * zero: cin_g zeros. */
-static void DNAME(pack_pixels)(const convx_conv_desc *d, const convx_axis ax[3], const T *x, int64_t n, int64_t g,
-                               int64_t k0, int64_t kc, int64_t p0, int64_t np, int64_t mr, T *apack, const T **src,
-                               const T *zero) {
-    const int64_t cin_g = d->in_channels / d->groups, C = d->in_channels;
-    const int64_t k1 = ax[1].kernel, k2 = ax[2].kernel;
-    const int64_t out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in, in2 = ax[2].in;
-    const int64_t Pin = ax[0].in * in1 * in2, padded_np = convx_ceil_div(np, mr) * mr;
-    const int64_t t_first = k0 / cin_g, t_count = (k0 + kc - 1) / cin_g - t_first + 1;
-    for (int64_t q0 = 0; q0 < padded_np; q0 += mr) {
-        for (int64_t r = 0; r < mr; r++) {
-            const T **srow = src + r * t_count;
-            if (q0 + r >= np) {
-                for (int64_t i = 0; i < t_count; i++) srow[i] = zero;
-                continue;
-            }
-            const int64_t p = p0 + q0 + r, ow = p % out2, oh = (p / out2) % out1, od = p / (out2 * out1);
-            int64_t kd = t_first / (k1 * k2), kh = (t_first / k2) % k1, kw = t_first % k2;
-            const T *row = NULL; /* input row (kd, kh) of this pixel, NULL in the padding */
-            for (int64_t i = 0; i < t_count; i++) {
-                if (i == 0 || kw == 0) {
-                    const int64_t id = convx_axis_tap(&ax[0], od, kd);
-                    const int64_t ih = id < 0 ? -1 : convx_axis_tap(&ax[1], oh, kh);
-                    row = ih < 0 ? NULL : x + (n * Pin + (id * in1 + ih) * in2) * C + g * cin_g;
-                }
-                const int64_t iw = row ? convx_axis_tap(&ax[2], ow, kw) : -1;
-                srow[i] = iw < 0 ? zero : row + iw * C;
-                if (++kw == k2) { /* next tap: kw fastest, then kh, kd */
-                    kw = 0;
-                    if (++kh == k1) kh = 0, kd++;
-                }
-            }
-        }
-        T *dst = apack + q0 * kc;
-        for (int64_t k = k0, i = 0, ci = k0 % cin_g; k < k0 + kc; k++, dst += mr) {
-            for (int64_t r = 0; r < mr; r++) dst[r] = src[r * t_count + i][ci];
-            if (++ci == cin_g) ci = 0, i++;
-        }
-    }
-}
-
-/* Channels-last output tile: np pixels (ld apart) of channels [co_begin, co_end), filled
- * with the bias (or zeros) for the K chunks to accumulate onto. bias: the tile's channel 0. */
-static void DNAME(start_from_bias)(T *c, int64_t np, int64_t ld, const T *bias, int64_t co_begin, int64_t co_end) {
-    for (int64_t q = 0; q < np; q++) {
-        if (bias)
-            memcpy(c + q * ld + co_begin, bias + co_begin, (size_t)(co_end - co_begin) * sizeof(T));
-        else
-            memset(c + q * ld + co_begin, 0, (size_t)(co_end - co_begin) * sizeof(T));
-    }
-}
-
-/* Channels-last micro-tile loop: C[q, co] += sum_k A[q, k] B[k, co] for q < np and channels
- * [co_begin, co_end), where apack holds MR-pixel panels [panel][k][MR] of one K chunk of kc and
- * b the NR-channel weight panels at that chunk, ldpanel apart; c is pixel 0, channel 0, its
- * pixels ld apart. */
-static void DNAME(gemm_pixel_panels)(int64_t kc, const T *apack, int64_t np, const T *b, int64_t ldpanel, T *c,
-                                     int64_t ld, int64_t co_begin, int64_t co_end) {
-    const convx_kernel_table *kt = convx_kernels();
-    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
-    for (int64_t co0 = co_begin; co0 < co_end; co0 += nr)
-        for (int64_t q0 = 0; q0 < np; q0 += mr)
-            kt->KT_GEMM(kc, apack + (q0 / mr) * kc * mr, b + (co0 / nr) * ldpanel, nr, c + q0 * ld + co0, ld, 1,
-                        CONVX_MIN(mr, np - q0), CONVX_MIN(nr, co_end - co0), 1, NULL);
-}
-
-/* Channels-last: pixels are the micro-tile's rows (input values broadcast), output channels its
- * columns (packed weight vectors), so results are stored as contiguous channel vectors. */
-static convx_status DNAME(dense_channels_last)(const convx_conv_desc *d, const convx_axis ax[3], const T *bw,
-                                               const T *bias, const T *x, T *y, int num_threads) {
-    const convx_kernel_table *kt = convx_kernels();
-    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
-    const int64_t N = d->batch, G = d->groups, Cout = d->out_channels;
-    const int64_t cin_g = d->in_channels / G, cout_g = Cout / G;
-    const int64_t K = cin_g * ax[0].kernel * ax[1].kernel * ax[2].kernel;
-    const int64_t P = ax[0].out * ax[1].out * ax[2].out;
-    const int64_t panels = convx_ceil_div(cout_g, nr);
-    const int64_t kc_max = DNAME(k_chunk)(K), npix = 16 * mr;
-    const DNAME(tasks) plan = DNAME(plan_tasks)(N, G, P, npix, convx_ceil_div(P, npix), panels, num_threads);
-    const int64_t tasks = plan.count;
-    const size_t apack_count = (size_t)(npix * CONVX_MIN(kc_max, CONVX_MAX(K, 1)));
-    const int64_t taps = ax[0].kernel * ax[1].kernel * ax[2].kernel;
-    /* Per thread: the per-panel tap pointers, the A panels, zeros for padding taps (pointers
-     * first: they need the stricter alignment). */
-    const size_t scratch = (size_t)(mr * taps) * sizeof(T *) + (apack_count + (size_t)cin_g) * sizeof(T);
-    int failed = 0;
-
-#pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks > 1)
-    {
-        const T **src = (const T **)convx_thread_scratch(scratch, &failed);
-        T *apack = src ? (T *)(src + mr * taps) : NULL;
-        T *zero = apack ? apack + apack_count : NULL;
-        for (int64_t ci = 0; zero && ci < cin_g; ci++) zero[ci] = 0;
-#pragma omp for schedule(dynamic)
-        for (int64_t task = 0; task < tasks; task++) {
-            if (!apack) continue;
-            const DNAME(task) job = DNAME(task_at)(&plan, task, P);
-            const int64_t n = job.n, g = job.g, p0 = job.p0, np = job.np;
-            const int64_t co_begin = CONVX_MIN(cout_g, job.panel_begin * nr), co_end = CONVX_MIN(cout_g, job.panel_end * nr);
-            T *c = y + (n * P + p0) * Cout + g * cout_g;
-            DNAME(start_from_bias)(c, np, Cout, bias ? bias + g * cout_g : NULL, co_begin, co_end);
-            for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
-                const int64_t kc = CONVX_MIN(kc_max, K - k0);
-                DNAME(pack_pixels)(d, ax, x, n, g, k0, kc, p0, np, mr, apack, src, zero);
-                DNAME(gemm_pixel_panels)(kc, apack, np, bw + (g * panels * K + k0) * nr, K * nr, c, Cout, co_begin, co_end);
-            }
-        }
-        convx_free((void *)src);
-    }
-    return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
-}
-
 /* The direct path (forward convolutions, either layout): output tiles of whole rows, or pieces
  * of one long row, of one (n, od) plane. The micro-kernel reads each pixel's taps through a
  * pointer per pixel plus a per-tap offset: from the band, a copy of just the input the tile
@@ -779,6 +673,12 @@ static int64_t DNAME(block_segments)(const convx_conv_desc *d, const convx_axis 
     return count;
 }
 
+/* The direct kernel's K chunks: its weight panel (K x nr) stays in L2, one chunk unless K is
+ * very large. */
+CONVX_INLINE int64_t DNAME(direct_k_chunk)(int64_t K, int64_t nr) {
+    return convx_ceil_div(CONVX_MAX(K, 1), convx_ceil_div(CONVX_MAX(K, 1) * nr * (int64_t)sizeof(T), 256 * 1024));
+}
+
 /* The direct path: tasks are (image, group, tile, slice of output-channel panels); per tile the
  * band (unless read in place), the pixel pointers and each block's k ranges, then for each
  * NR-channel weight panel every MR-pixel block. */
@@ -793,8 +693,7 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     const int64_t Pin = ax[0].in * ax[1].in * ax[2].in;
     const int64_t panels = convx_ceil_div(cout_g, nr);
-    /* K in chunks whose weight panel stays in L2 (one chunk unless K is very large) */
-    const int64_t kc_max = convx_ceil_div(CONVX_MAX(K, 1), convx_ceil_div(CONVX_MAX(K, 1) * nr * (int64_t)sizeof(T), 256 * 1024));
+    const int64_t kc_max = DNAME(direct_k_chunk)(K, nr);
     const DNAME(direct_plan) plan = DNAME(plan_direct)(ax, N * out0 * G, cin_g, 256, 1 << 20, num_threads);
     /* plan_tasks over "pixels" that are whole tiles: a task's p0 is its tile index */
     const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, out0 * plan.row_blocks * plan.col_blocks, 1,
@@ -879,7 +778,8 @@ static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_ax
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
-/* Channels-first transposed convolution phase by phase (phase_taps). A task is a tile of one
+/* Channels-first transposed convolution with few output channels, phase by phase (phase_taps),
+ * on the pixel-vector GEMM. A task is a tile of one
  * phase combination's output grid (n, g, combination, md, tile); per chunk of the combination's
  * k = (ci, its taps), B holds the input runs the tile's pixels read, contiguous (zero where they
  * leave the input), and A those k's rows of the packed panels, copied (the packing does not
@@ -958,7 +858,7 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
                     kt->KT_COPY_PIXELS(panels, mr, a + (g * panels * K + ci * (K / cin_g) + tap) * mr, K * mr,
                                        achunk + (k - k0) * mr, kc * mr);
                     int64_t shift[3]; /* output phase + stride * m reads input m + shift */
-                    for (int i = 0; i < 3; i++) shift[i] = (ph[i] + ax[i].pad - t[i] * ax[i].dilation) / ax[i].stride;
+                    for (int i = 0; i < 3; i++) shift[i] = DNAME(tap_shift)(&ax[i], t[i]);
                     const int64_t id = md + shift[0], iw0 = m0 + shift[2];
                     /* the input holds rows [r_lo, r_hi) of the tile, columns iw0 + [lo, hi) */
                     const int64_t lo = CONVX_MIN(width, CONVX_MAX(0, -iw0)), hi = CONVX_MAX(lo, CONVX_MIN(width, in2 - iw0));
@@ -990,6 +890,154 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
+/* The k ranges of chunk [k0, k1) of phase combination p's own k = (its j-th tap, ci), as
+ * ranges of the packed weights' k = (tap, ci): one per tap, merged where taps are adjacent.
+ * Returns the range count. */
+static int64_t DNAME(combination_segments)(const DNAME(phase_taps) *pt, const int64_t p[3], const convx_axis ax[3],
+                                           int64_t cin_g, int64_t k0, int64_t k1, int64_t *seg) {
+    const int64_t n1 = pt->first[1][p[1] + 1] - pt->first[1][p[1]], n2 = pt->first[2][p[2] + 1] - pt->first[2][p[2]];
+    int64_t count = 0;
+    for (int64_t j = cin_g > 0 ? k0 / cin_g : 0; j * cin_g < k1; j++) {
+        const int64_t t0 = pt->tap[0][pt->first[0][p[0]] + j / (n1 * n2)];
+        const int64_t t1 = pt->tap[1][pt->first[1][p[1]] + (j / n2) % n1], t2 = pt->tap[2][pt->first[2][p[2]] + j % n2];
+        const int64_t tap = (t0 * ax[1].kernel + t1) * ax[2].kernel + t2;
+        const int64_t b = tap * cin_g + CONVX_MAX(k0 - j * cin_g, 0), e = tap * cin_g + CONVX_MIN(k1 - j * cin_g, cin_g);
+        if (count > 0 && seg[2 * count - 1] == b)
+            seg[2 * count - 1] = e;
+        else
+            seg[2 * count] = b, seg[2 * count + 1] = e, count++;
+    }
+    return count;
+}
+
+/* Transposed convolution phase by phase on the direct kernel. Grid pixel m of
+ * every phase combination reads input m + shift(k) (tap_shift), so all combinations of a tile
+ * of grid pixels read one band: the input under the tile, widened by the span of the shifts,
+ * zero outside the input. A forward stride-1 axis (kernel: the span, pad: minus the least
+ * shift) describes that to plan_direct, tile_inside and fill_band. Per combination the kernel
+ * takes just its taps, as k ranges of the packed weights (no copy), and stores each grid row
+ * of pixels to every stride-th output pixel. Outputs of phases no tap reaches are the bias
+ * alone. */
+static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, const convx_axis ax[3], const T *w,
+                                                   const T *bias, const T *x, T *y, int num_threads) {
+    const convx_kernel_table *kt = convx_kernels();
+    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    const int64_t N = d->batch, G = d->groups, Cin = d->in_channels, Cout = d->out_channels;
+    const int64_t cin_g = Cin / G, cout_g = Cout / G, panels = convx_ceil_div(cout_g, nr);
+    const int64_t taps = ax[0].kernel * ax[1].kernel * ax[2].kernel, K = cin_g * taps;
+    const int64_t out1 = ax[1].out, out2 = ax[2].out, P = ax[0].out * out1 * out2;
+    const int64_t in1 = ax[1].in, in2 = ax[2].in, Pin = ax[0].in * in1 * in2;
+    const int channels_last = d->layout == CONVX_CHANNELS_LAST;
+    DNAME(phase_taps) pt;
+    if (DNAME(plan_phase_taps)(ax, &pt) != CONVX_OK) return CONVX_ERR_NO_MEMORY;
+    const int64_t combos = pt.count[0] * pt.count[1] * pt.count[2];
+    if (!pt.all_phases)
+        for (int64_t i = 0; i < N * P * Cout; i++)
+            y[i] = bias ? bias[channels_last ? i % Cout : i / P % Cout] : (T)0;
+    /* the phase grids (ceil(out / stride) per axis at most) as a forward problem over the input */
+    convx_axis grid[3];
+    for (int i = 0; i < 3; i++) {
+        int64_t lo = DNAME(tap_shift)(&ax[i], 0), hi = lo;
+        for (int64_t k = 1; k < ax[i].kernel; k++)
+            lo = CONVX_MIN(lo, DNAME(tap_shift)(&ax[i], k)), hi = CONVX_MAX(hi, DNAME(tap_shift)(&ax[i], k));
+        grid[i] = ax[i];
+        grid[i].out = convx_ceil_div(ax[i].out, ax[i].stride);
+        grid[i].kernel = hi - lo + 1, grid[i].stride = 1, grid[i].dilation = 1, grid[i].pad = -lo;
+        grid[i].transposed = 0, grid[i].mode = CONVX_PAD_ZEROS;
+    }
+    const DNAME(direct_plan) plan = DNAME(plan_direct)(grid, N * grid[0].out * G, cin_g, 256, 1 << 20, num_threads);
+    const int64_t tiles = grid[0].out * plan.row_blocks * plan.col_blocks;
+    const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, tiles, 1, tiles, panels, num_threads);
+    const int64_t tile_max = plan.rows * plan.cols;
+    int failed = 0;
+
+    /* each tap's offset from a grid pixel's base, in the input itself and in the band */
+    int64_t *off_x = (int64_t *)convx_alloc((size_t)(2 * K + 1) * sizeof(int64_t)), *off_band = off_x + K;
+    if (!off_x) {
+        convx_free(pt.phase[0]);
+        return CONVX_ERR_NO_MEMORY;
+    }
+    const int64_t bw = plan.band[2].count, bhw = plan.band[1].count * bw;
+    for (int64_t tap = 0; tap < taps; tap++) {
+        const int64_t t[3] = {tap / (ax[1].kernel * ax[2].kernel), (tap / ax[2].kernel) % ax[1].kernel, tap % ax[2].kernel};
+        int64_t e[3]; /* position of the tap's input along each axis from the pixel's base */
+        for (int i = 0; i < 3; i++) e[i] = DNAME(tap_shift)(&ax[i], t[i]) + grid[i].pad;
+        for (int64_t ci = 0; ci < cin_g; ci++) {
+            off_x[tap * cin_g + ci] = ci + ((e[0] * in1 + e[1]) * in2 + e[2]) * Cin;
+            off_band[tap * cin_g + ci] = ci + (e[0] * bhw + e[1] * bw + e[2]) * cin_g;
+        }
+    }
+
+#pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
+    {
+        /* Per thread: a chunk's k ranges (one per tap at most), the band's column runs, the
+         * pixel pointers (padded to a whole MR block), then the band. */
+        const int64_t seg_count = 2 * taps, runs_count = 3 * bw;
+        int64_t *seg = (int64_t *)convx_thread_scratch((size_t)(seg_count + runs_count) * sizeof(int64_t) +
+                                                           (size_t)(tile_max + mr) * sizeof(T *) +
+                                                           (size_t)plan.band_count * sizeof(T),
+                                                       &failed);
+        int64_t *runs = seg ? seg + seg_count : NULL;
+        const T **pix = seg ? (const T **)(runs + runs_count) : NULL;
+        T *band = pix ? (T *)(pix + tile_max + mr) : NULL;
+#pragma omp for schedule(dynamic)
+        for (int64_t index = 0; index < tasks.count; index++) {
+            if (!band) continue;
+            const DNAME(task) job = DNAME(task_at)(&tasks, index, tasks.ptiles);
+            const int64_t n = job.n, g = job.g, per_plane = plan.row_blocks * plan.col_blocks;
+            const int64_t md = job.p0 / per_plane;
+            const DNAME(tile_rect) r = DNAME(tile_at)(&plan, grid, job.p0 % per_plane);
+            const int64_t width = r.ow1 - r.ow0, np = (r.oh1 - r.oh0) * width;
+            const T *xg = x + (channels_last ? n * Pin * Cin + g * cin_g : (n * Cin + g * cin_g) * Pin);
+            /* channels-first always copies: its band holds a pixel's channels side by side */
+            const int inside = channels_last && DNAME(tile_inside)(grid, md, r.oh0, r.oh1, r.ow0, r.ow1);
+            for (int64_t q = 0; q < np; q++) {
+                const int64_t mh = r.oh0 + q / width, mw = r.ow0 + q % width;
+                pix[q] = inside ? xg + (((md - grid[0].pad) * in1 + mh - grid[1].pad) * in2 + mw - grid[2].pad) * Cin
+                                : band + ((mh - r.oh0) * bw + mw - r.ow0) * cin_g;
+            }
+            for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
+            if (!inside) DNAME(fill_band)(grid, &plan, channels_last, Cin, cin_g, xg, md, r.oh0, r.ow0, runs, 0, band);
+            const int64_t *off = inside ? off_x : off_band;
+            for (int64_t c = 0; c < combos; c++) {
+                int64_t p[3], ph[3], rows[3];
+                const int64_t Kc = cin_g * DNAME(phase_combination)(&pt, c, p);
+                for (int i = 0; i < 3; i++) { /* the phase and its grid's extent */
+                    ph[i] = pt.phase[i][p[i]];
+                    rows[i] = ph[i] < ax[i].out ? convx_ceil_div(ax[i].out - ph[i], ax[i].stride) : 0;
+                }
+                const int64_t mh1 = CONVX_MIN(r.oh1, rows[1]), mw1 = CONVX_MIN(r.ow1, rows[2]);
+                if (md >= rows[0] || r.oh0 >= mh1 || r.ow0 >= mw1) continue;
+                /* output pixels along a grid row, and channels, are pix_step and ch_step apart */
+                const int64_t od = ph[0] + ax[0].stride * md, pix_step = ax[2].stride * (channels_last ? Cout : 1);
+                const int64_t ch_step = channels_last ? 1 : P;
+                const int64_t kc_step = DNAME(direct_k_chunk)(Kc, nr);
+                for (int64_t k0 = 0; k0 == 0 || k0 < Kc; k0 += kc_step) { /* Kc = 0: the bias alone */
+                    const int64_t nseg = DNAME(combination_segments)(&pt, p, ax, cin_g, k0, CONVX_MIN(Kc, k0 + kc_step), seg);
+                    for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
+                        const int64_t co0 = panel * nr, channels = CONVX_MIN(nr, cout_g - co0);
+                        const T *wp = w + (g * panels + panel) * K * nr;
+                        const T *bp = bias && k0 == 0 ? bias + g * cout_g + co0 : NULL;
+                        for (int64_t mh = r.oh0; mh < mh1; mh++) {
+                            const T *const *row_pix = pix + (mh - r.oh0) * width;
+                            const int64_t o = (od * out1 + ph[1] + ax[1].stride * mh) * out2 + ph[2] + ax[2].stride * r.ow0;
+                            T *out = y + (channels_last ? (n * P + o) * Cout + g * cout_g + co0
+                                                        : (n * Cout + g * cout_g + co0) * P + o);
+                            for (int64_t q0 = 0; q0 < mw1 - r.ow0; q0 += mr)
+                                kt->KT_GEMM_DIRECT(nseg, seg, row_pix + q0, off, wp, out + q0 * pix_step, pix_step, ch_step,
+                                                   CONVX_MIN(mr, mw1 - r.ow0 - q0), channels, k0 > 0, bp);
+                        }
+                    }
+                }
+            }
+        }
+        convx_free(seg);
+    }
+    convx_free(off_x);
+    convx_free(pt.phase[0]);
+    return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
 /* Runs with weights packed by dense_pack for the same descriptor. */
 convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *packed, const T *bias, const T *x, T *y,
                               int num_threads) {
@@ -999,8 +1047,8 @@ convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *packed, const T
     if (DNAME(pixel_vector_gemm)(d))
         return d->transposed ? DNAME(dense_transposed)(d, ax, packed, bias, x, y, num_threads)
                              : DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads);
-    if (!d->transposed) return DNAME(dense_direct)(d, ax, packed, bias, x, y, num_threads);
-    return DNAME(dense_channels_last)(d, ax, packed, bias, x, y, num_threads);
+    return d->transposed ? DNAME(dense_transposed_direct)(d, ax, packed, bias, x, y, num_threads)
+                         : DNAME(dense_direct)(d, ax, packed, bias, x, y, num_threads);
 }
 
 #undef DNAME

@@ -40,15 +40,26 @@ def test_transpose_stride_dilation_exact(rng, nd, stride, dilation, layout):
 
 @pytest.mark.parametrize("stride", [2, 3])
 @pytest.mark.parametrize("groups", [1, 2])
-def test_transpose_phase_reductions_longer_than_a_chunk(rng, stride, groups):
-    """Channels-first transposed layers run output phase by phase; a phase's reduction (input
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_transpose_phase_reductions_longer_than_a_chunk(rng, stride, groups, layout):
+    """Transposed layers run output phase by phase; channels-first, a phase's reduction (input
     channels x its taps: 200 x 4 and more here) spans several K chunks, which accumulate, and
-    images of 12-40 pixels per phase row make tiles of whole rows and pieces of rows."""
+    images of 12-40 pixels per phase row make tiles of whole rows and pieces of rows, some
+    reading padding (channels-last: from a band) and some only the input."""
     for size in ((5, 6), (3, 130)):
         x = make(rng, (1, 200 * groups) + size, np.float32, integer=True)
         w = make(rng, (200 * groups, 9) + (4, 5), np.float32, integer=True)
         b = make(rng, (9 * groups,), np.float32, integer=True)
-        check_transpose(x, w, b, exact=True, stride=stride, padding=1, groups=groups)
+        check_transpose(x, w, b, exact=True, stride=stride, padding=1, groups=groups, layout=layout)
+
+
+def test_transpose_channels_last_reduction_in_chunks(rng):
+    """Channels-last, a phase's 2100 input channels x 4 taps exceed one K chunk of the direct
+    kernel on every ISA (its weight panel stays within 256 KiB), so chunks accumulate."""
+    x = make(rng, (1, 2100, 3, 4), np.float64, integer=True)
+    w = make(rng, (2100, 5, 4, 4), np.float64, integer=True)
+    b = make(rng, (5,), np.float64, integer=True)
+    check_transpose(x, w, b, exact=True, stride=2, padding=1, layout="channels_last")
 
 
 def test_transpose_many_output_channels(rng):
