@@ -892,15 +892,23 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
 
 /* The k ranges of chunk [k0, k1) of phase combination p's own k = (its j-th tap, ci), as
  * ranges of the packed weights' k = (tap, ci): one per tap, merged where taps are adjacent.
- * Returns the range count. */
+ * lo/hi (or NULL): a block of grid pixels, [lo[i], hi[i]] along axis i, whose taps that read
+ * only zero padding are left out. Returns the range count. */
 static int64_t DNAME(combination_segments)(const DNAME(phase_taps) *pt, const int64_t p[3], const convx_axis ax[3],
-                                           int64_t cin_g, int64_t k0, int64_t k1, int64_t *seg) {
+                                           int64_t cin_g, int64_t k0, int64_t k1, const int64_t *lo,
+                                           const int64_t *hi, int64_t *seg) {
     const int64_t n1 = pt->first[1][p[1] + 1] - pt->first[1][p[1]], n2 = pt->first[2][p[2] + 1] - pt->first[2][p[2]];
     int64_t count = 0;
     for (int64_t j = cin_g > 0 ? k0 / cin_g : 0; j * cin_g < k1; j++) {
         const int64_t t0 = pt->tap[0][pt->first[0][p[0]] + j / (n1 * n2)];
         const int64_t t1 = pt->tap[1][pt->first[1][p[1]] + (j / n2) % n1], t2 = pt->tap[2][pt->first[2][p[2]] + j % n2];
-        const int64_t tap = (t0 * ax[1].kernel + t1) * ax[2].kernel + t2;
+        const int64_t tap = (t0 * ax[1].kernel + t1) * ax[2].kernel + t2, t[3] = {t0, t1, t2};
+        int reads_input = 1;
+        for (int i = 0; lo && i < 3; i++) {
+            const int64_t shift = DNAME(tap_shift)(&ax[i], t[i]);
+            reads_input &= hi[i] + shift >= 0 && lo[i] + shift < ax[i].in;
+        }
+        if (!reads_input) continue;
         const int64_t b = tap * cin_g + CONVX_MAX(k0 - j * cin_g, 0), e = tap * cin_g + CONVX_MIN(k1 - j * cin_g, cin_g);
         if (count > 0 && seg[2 * count - 1] == b)
             seg[2 * count - 1] = e;
@@ -949,6 +957,8 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
     const int64_t tiles = grid[0].out * plan.row_blocks * plan.col_blocks;
     const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, tiles, 1, tiles, panels, num_threads);
     const int64_t tile_max = plan.rows * plan.cols;
+    /* finite weights: a block's taps that read only padding may be skipped (0 * Inf is NaN) */
+    const int skip_padding = w[DNAME(dense_packed_count)(d)] != 0;
     int failed = 0;
 
     /* each tap's offset from a grid pixel's base, in the input itself and in the band */
@@ -970,9 +980,9 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
     {
-        /* Per thread: a chunk's k ranges (one per tap at most), the band's column runs, the
-         * pixel pointers (padded to a whole MR block), then the band. */
-        const int64_t seg_count = 2 * taps, runs_count = 3 * bw;
+        /* Per thread: a chunk's k ranges (one per tap at most), a border block's, the band's
+         * column runs, the pixel pointers (padded to a whole MR block), then the band. */
+        const int64_t seg_count = 4 * taps, runs_count = 3 * bw;
         int64_t *seg = (int64_t *)convx_thread_scratch((size_t)(seg_count + runs_count) * sizeof(int64_t) +
                                                            (size_t)(tile_max + mr) * sizeof(T *) +
                                                            (size_t)plan.band_count * sizeof(T),
@@ -990,7 +1000,8 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
             const int64_t width = r.ow1 - r.ow0, np = (r.oh1 - r.oh0) * width;
             const T *xg = x + (channels_last ? n * Pin * Cin + g * cin_g : (n * Cin + g * cin_g) * Pin);
             /* channels-first always copies: its band holds a pixel's channels side by side */
-            const int inside = channels_last && DNAME(tile_inside)(grid, md, r.oh0, r.oh1, r.ow0, r.ow1);
+            const int tile_in = DNAME(tile_inside)(grid, md, r.oh0, r.oh1, r.ow0, r.ow1);
+            const int inside = channels_last && tile_in;
             for (int64_t q = 0; q < np; q++) {
                 const int64_t mh = r.oh0 + q / width, mw = r.ow0 + q % width;
                 pix[q] = inside ? xg + (((md - grid[0].pad) * in1 + mh - grid[1].pad) * in2 + mw - grid[2].pad) * Cin
@@ -1013,7 +1024,9 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
                 const int64_t ch_step = channels_last ? 1 : P;
                 const int64_t kc_step = DNAME(direct_k_chunk)(Kc, nr);
                 for (int64_t k0 = 0; k0 == 0 || k0 < Kc; k0 += kc_step) { /* Kc = 0: the bias alone */
-                    const int64_t nseg = DNAME(combination_segments)(&pt, p, ax, cin_g, k0, CONVX_MIN(Kc, k0 + kc_step), seg);
+                    const int64_t k1 = CONVX_MIN(Kc, k0 + kc_step);
+                    const int64_t nseg = DNAME(combination_segments)(&pt, p, ax, cin_g, k0, k1, NULL, NULL, seg);
+                    int64_t *border_seg = seg + 2 * taps;
                     for (int64_t panel = job.panel_begin; panel < job.panel_end; panel++) {
                         const int64_t co0 = panel * nr, channels = CONVX_MIN(nr, cout_g - co0);
                         const T *wp = w + (g * panels + panel) * K * nr;
@@ -1023,9 +1036,15 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
                             const int64_t o = (od * out1 + ph[1] + ax[1].stride * mh) * out2 + ph[2] + ax[2].stride * r.ow0;
                             T *out = y + (channels_last ? (n * P + o) * Cout + g * cout_g + co0
                                                         : (n * Cout + g * cout_g + co0) * P + o);
-                            for (int64_t q0 = 0; q0 < mw1 - r.ow0; q0 += mr)
-                                kt->KT_GEMM_DIRECT(nseg, seg, row_pix + q0, off, wp, out + q0 * pix_step, pix_step, ch_step,
-                                                   CONVX_MIN(mr, mw1 - r.ow0 - q0), channels, k0 > 0, bp);
+                            for (int64_t q0 = 0; q0 < mw1 - r.ow0; q0 += mr) {
+                                const int64_t m = CONVX_MIN(mr, mw1 - r.ow0 - q0);
+                                const int64_t lo[3] = {md, mh, r.ow0 + q0}, hi[3] = {md, mh, r.ow0 + q0 + m - 1};
+                                const int border = skip_padding && !tile_in &&
+                                                   !DNAME(tile_inside)(grid, md, mh, mh + 1, lo[2], hi[2] + 1);
+                                const int64_t count = border ? DNAME(combination_segments)(&pt, p, ax, cin_g, k0, k1, lo, hi, border_seg) : nseg;
+                                kt->KT_GEMM_DIRECT(count, border ? border_seg : seg, row_pix + q0, off, wp, out + q0 * pix_step,
+                                                   pix_step, ch_step, m, channels, k0 > 0, bp);
+                            }
                         }
                     }
                 }
@@ -1038,17 +1057,72 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
+/* A transposed layer sums only the taps that reach an input pixel; its kernels also multiply
+ * zero padding by the other taps' weights, the same sum unless a weight is Inf or NaN (0 * Inf
+ * is NaN). With such weights the outputs some tap of which leaves the input are recomputed
+ * here, from the packed weights, tap by tap. */
+static convx_status DNAME(transposed_exact_borders)(const convx_conv_desc *d, const convx_axis ax[3], const T *packed,
+                                                    const T *bias, const T *x, T *y) {
+    const int tap_major = !DNAME(pixel_vector_gemm)(d), channels_last = d->layout == CONVX_CHANNELS_LAST;
+    const int64_t width = tap_major ? convx_kernels()->KT_NR : convx_kernels()->KT_MR;
+    const int64_t N = d->batch, G = d->groups, Cin = d->in_channels, Cout = d->out_channels;
+    const int64_t cin_g = Cin / G, cout_g = Cout / G, panels = convx_ceil_div(cout_g, width);
+    const int64_t k1 = ax[1].kernel, k2 = ax[2].kernel, taps = ax[0].kernel * k1 * k2, K = cin_g * taps;
+    const int64_t P = ax[0].out * ax[1].out * ax[2].out, Pin = ax[0].in * ax[1].in * ax[2].in;
+    /* per axis and output: does a tap that reaches it come from outside the input? */
+    unsigned char *leaves = (unsigned char *)convx_alloc((size_t)(ax[0].out + ax[1].out + ax[2].out));
+    if (!leaves) return CONVX_ERR_NO_MEMORY;
+    unsigned char *axis_leaves[3] = {leaves, leaves + ax[0].out, leaves + ax[0].out + ax[1].out};
+    for (int i = 0; i < 3; i++)
+        for (int64_t o = 0; o < ax[i].out; o++) {
+            axis_leaves[i][o] = 0;
+            for (int64_t k = 0; k < ax[i].kernel; k++) {
+                const int64_t t = o + ax[i].pad - k * ax[i].dilation; /* input * stride */
+                if (convx_floor_div(t, ax[i].stride) * ax[i].stride == t && convx_axis_tap(&ax[i], o, k) < 0)
+                    axis_leaves[i][o] = 1;
+            }
+        }
+    for (int64_t p = 0; p < P; p++) {
+        const int64_t o[3] = {p / (ax[1].out * ax[2].out), (p / ax[2].out) % ax[1].out, p % ax[2].out};
+        if (!axis_leaves[0][o[0]] && !axis_leaves[1][o[1]] && !axis_leaves[2][o[2]]) continue;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t co = 0; co < Cout; co++) {
+                const int64_t g = co / cout_g, c = co % cout_g;
+                const T *wp = packed + ((g * panels + c / width) * K) * width + c % width;
+                T acc = bias ? bias[co] : (T)0;
+                for (int64_t tap = 0; tap < taps; tap++) {
+                    const int64_t t[3] = {tap / (k1 * k2), (tap / k2) % k1, tap % k2};
+                    int64_t in[3];
+                    for (int i = 0; i < 3; i++) in[i] = convx_axis_tap(&ax[i], o[i], t[i]);
+                    if (in[0] < 0 || in[1] < 0 || in[2] < 0) continue;
+                    const int64_t q = (in[0] * ax[1].in + in[1]) * ax[2].in + in[2];
+                    for (int64_t ci = 0; ci < cin_g; ci++) {
+                        const T v = channels_last ? x[(n * Pin + q) * Cin + g * cin_g + ci]
+                                                  : x[(n * Cin + g * cin_g + ci) * Pin + q];
+                        acc += v * wp[(tap_major ? tap * cin_g + ci : ci * taps + tap) * width];
+                    }
+                }
+                y[channels_last ? (n * P + p) * Cout + co : (n * Cout + co) * P + p] = acc;
+            }
+    }
+    convx_free(leaves);
+    return CONVX_OK;
+}
+
 /* Runs with weights packed by dense_pack for the same descriptor. */
 convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *packed, const T *bias, const T *x, T *y,
                               int num_threads) {
     convx_axis ax[3];
     convx_axes_from_desc(d, ax);
     if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
-    if (DNAME(pixel_vector_gemm)(d))
-        return d->transposed ? DNAME(dense_transposed)(d, ax, packed, bias, x, y, num_threads)
-                             : DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads);
-    return d->transposed ? DNAME(dense_transposed_direct)(d, ax, packed, bias, x, y, num_threads)
-                         : DNAME(dense_direct)(d, ax, packed, bias, x, y, num_threads);
+    const int gemm = DNAME(pixel_vector_gemm)(d);
+    if (!d->transposed)
+        return gemm ? DNAME(dense_channels_first)(d, ax, packed, bias, x, y, num_threads)
+                    : DNAME(dense_direct)(d, ax, packed, bias, x, y, num_threads);
+    const convx_status status = gemm ? DNAME(dense_transposed)(d, ax, packed, bias, x, y, num_threads)
+                                     : DNAME(dense_transposed_direct)(d, ax, packed, bias, x, y, num_threads);
+    const int finite = packed[DNAME(dense_packed_count)(d)] != 0;
+    return status != CONVX_OK || finite ? status : DNAME(transposed_exact_borders)(d, ax, packed, bias, x, y);
 }
 
 #undef DNAME

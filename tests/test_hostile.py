@@ -29,7 +29,7 @@ from helpers import (
     to_layout,
     untouched,
 )
-from reference import ref_conv
+from reference import ref_conv, ref_conv_transpose
 
 # =============================================================================================
 # thread counts
@@ -439,6 +439,29 @@ def test_non_finite_weights_bias_and_padding(rng, where, special, dtype, cout):
             expected = ref_conv(x, w, b, 1, 2, 1, 1, mode)
             assert not np.isfinite(expected).all()
             np.testing.assert_array_equal(got, expected.astype(dtype))
+
+
+@pytest.mark.parametrize("special", [np.nan, np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cout", [4, 40])
+def test_non_finite_weights_transposed(rng, special, dtype, cout):
+    """A transposed layer sums only the taps that reach an input pixel, so a NaN or Inf weight
+    reaches only the outputs its input pixels scatter to (as the scatter-add reference and
+    PyTorch have it), not the border outputs whose other taps fall outside the input. Both
+    layouts, the GEMM and the direct kernel (4 and 40 output channels), 1-D to 3-D."""
+    for spatial, kernel in (((7,), (4,)), ((5, 6), (4, 3)), ((3, 4, 3), (2, 3, 2))):
+        x = make(rng, (2, 3) + spatial, dtype, integer=True)
+        w = make(rng, (3, cout) + kernel, dtype, integer=True)
+        b = make(rng, (cout,), dtype, integer=True)
+        w[(1, 2) + (0,) * len(kernel)] = special
+        expected = ref_conv_transpose(x, w, b, 2, 1, dilation=1)
+        assert not np.isfinite(expected).all() and np.isfinite(expected).any()
+        nd = len(spatial)
+        with np.errstate(invalid="ignore"), untouched(x, w, b):
+            for layout in LAYOUTS:
+                got = getattr(convx, f"conv_transpose{nd}d")(to_layout(x, layout), w, b, stride=2, padding=1,
+                                                             layout=layout)
+                np.testing.assert_array_equal(from_layout(got, layout), expected.astype(dtype))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
