@@ -7,6 +7,8 @@
 #define KT_NR nr_f32
 #define KT_GEMM gemm_f32
 #define KT_GEMM_DIRECT gemm_direct_f32
+#define KT_GEMM_DIRECT_NARROW gemm_direct_narrow_f32
+#define KT_DIRECT_FN convx_gemm_direct_f32_fn
 #define KT_LANES lanes_f32
 #define KT_INTERLEAVE interleave_f32
 #define KT_COPY_PIXELS copy_pixels_f32

@@ -65,8 +65,8 @@ static convx_status SNAME(separable_channels_first)(const convx_conv_desc *dw, c
 static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, const convx_axis ax[3], const T *dw_w,
                                                    const T *pw_b, const T *bias, int64_t out_channels, const T *x,
                                                    T *y, int num_threads) {
-    const convx_kernel_table *kt = convx_kernels();
-    const int64_t mr = kt->KT_MR, nr = kt->KT_NR;
+    const SNAME(direct_kernel) kernel = SNAME(direct_kernel_for)(out_channels); /* as dense_pack packed pw_b */
+    const int64_t mr = kernel.mr, nr = kernel.nr;
     const int64_t N = dw->batch, K = dw->out_channels, Cout = out_channels;
     const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, P = out0 * out1 * out2;
     /* A task: a tile (whole output rows, or a piece of one); its depthwise part on channel
@@ -118,7 +118,7 @@ static convx_status SNAME(separable_channels_last)(const convx_conv_desc *dw, co
             for (int64_t q = 0; q < np + mr; q++) pix[q] = mid + (q < np ? q : 0) * K;
             for (int64_t co0 = 0; co0 < Cout; co0 += nr)
                 for (int64_t q0 = 0; q0 < np; q0 += mr)
-                    kt->KT_GEMM_DIRECT(1, seg, pix + q0, off, pw_b + co0 * K, yt + q0 * Cout + co0, Cout, 1,
+                    kernel.run(1, seg, pix + q0, off, pw_b + co0 * K, yt + q0 * Cout + co0, Cout, 1,
                                        CONVX_MIN(mr, np - q0), CONVX_MIN(nr, Cout - co0), 0, bias ? bias + co0 : NULL);
         }
         convx_free(cl_block);

@@ -368,7 +368,8 @@ def test_tile_edges_widths_1d_exact(rng, width, stride):
 @pytest.mark.parametrize("c_out", [1, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 67])
 def test_output_channel_tile_edges(rng, c_out):
     """Output channels around micro-kernel row/column counts (AVX2 6 x 16 f32, 6 x 8 f64;
-    AVX-512 8 x 32 f32, 8 x 16 f64)."""
+    AVX-512 8 x 32 f32, 8 x 16 f64; the narrow direct kernel's half as many channels, NR / 2
+    and below, on twice the pixels)."""
     for dtype in FLOAT_DTYPES:
         x = make(rng, (1, 9, 6, 19), dtype, integer=True)
         w = make(rng, (c_out, 9, 3, 3), dtype, integer=True)

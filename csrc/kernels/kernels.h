@@ -16,7 +16,8 @@ typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 
 /* Direct convolution tile (see kernels.template.c): C[r, j] (= or +=) sum_p pix[r][off[p]] *
  * w[p*NR + j] for pixel r < mr, channel j < nr, p over nseg ranges seg[2i] <= p < seg[2i+1];
- * w an NR-channel packed weight panel; without accumulate, C starts from bias[j] (or 0). */
+ * w an NR-channel packed weight panel; without accumulate, C starts from bias[j] (or 0). The
+ * narrow kernel: the same for 2 MR pixels x NR / 2 channels (w packed NR / 2 wide). */
 #define CONVX_GEMM_DIRECT_SIGNATURE(T)                                                                        \
     (int64_t nseg, const int64_t *seg, const T *const *pix, const int64_t *off, const T *w, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, \
      int64_t nr, int accumulate, const T *bias)
@@ -78,6 +79,8 @@ typedef struct {
     convx_gemm_f64_fn gemm_f64;
     convx_gemm_direct_f32_fn gemm_direct_f32;
     convx_gemm_direct_f64_fn gemm_direct_f64;
+    convx_gemm_direct_f32_fn gemm_direct_narrow_f32;
+    convx_gemm_direct_f64_fn gemm_direct_narrow_f64;
     convx_dw_channels_f32_fn dw_channels_f32;
     convx_dw_channels_f64_fn dw_channels_f64;
     int lanes_f32, lanes_f64; /* channels per block of interleave and dw_pixels */

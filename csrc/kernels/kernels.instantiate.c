@@ -47,6 +47,8 @@ const convx_kernel_table CONVX_CAT(convx_kernels_, ISA) = {
     KERNEL(gemm, f64),
     KERNEL(gemm_direct, f32),
     KERNEL(gemm_direct, f64),
+    KERNEL(gemm_direct_narrow, f32),
+    KERNEL(gemm_direct_narrow, f64),
     KERNEL(dw_channels, f32),
     KERNEL(dw_channels, f64),
     VBYTES / 4,

@@ -103,34 +103,37 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
  * start in the input (or a padded copy of it) and off[p] where tap p sits from there, so
  * stride, dilation and layout are all in the addresses: the input is never packed. w: one
  * packed NR-channel weight panel; without accumulate, C starts from bias[j] (0 if NULL). All
- * MR pixel pointers must be readable (unused ones may repeat pixel 0). */
-static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, const T *const *CONVX_RESTRICT pix,
-                               const int64_t *CONVX_RESTRICT off,
-                               const T *CONVX_RESTRICT w, T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
-                               int64_t mr, int64_t nr, int accumulate, const T *CONVX_RESTRICT bias) {
-    const T *src[MR];
-    for (int r = 0; r < MR; r++) src[r] = pix[r];
+ * MR pixel pointers must be readable (unused ones may repeat pixel 0). The tile is RM pixels
+ * x RN channels: MR x NR, or the narrow 2 MR x NR / 2 (gemm_direct_narrow). */
+static inline __attribute__((always_inline)) void KNAME(gemm_direct_tile)(
+    const int RM, const int RN, int64_t nseg, const int64_t *CONVX_RESTRICT seg, const T *const *CONVX_RESTRICT pix,
+    const int64_t *CONVX_RESTRICT off, const T *CONVX_RESTRICT w, T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
+    int64_t mr, int64_t nr, int accumulate, const T *CONVX_RESTRICT bias) {
+    const T *src[2 * MR];
+    for (int r = 0; r < RM; r++) src[r] = pix[r];
+    T tile[2 * MR][NR];
 #if defined(__GNUC__)
-    enum { NV = NR * (int)sizeof(T) / GEMM_VBYTES, VL = GEMM_VBYTES / (int)sizeof(T) };
-    KNAME(gvec) acc[MR][NV];
-    KUNROLL for (int r = 0; r < MR; r++)
-        KUNROLL for (int v = 0; v < NV; v++) acc[r][v] = (KNAME(gvec)){0};
+    enum { VL = GEMM_VBYTES / (int)sizeof(T) };
+    const int NVX = RN / VL;
+    KNAME(gvec) acc[2 * MR][NR / VL];
+    KUNROLL for (int r = 0; r < RM; r++)
+        KUNROLL for (int v = 0; v < NVX; v++) acc[r][v] = (KNAME(gvec)){0};
     for (int64_t i = 0; i < nseg; i++)
         KSTEPS for (int64_t p = seg[2 * i]; p < seg[2 * i + 1]; p++) {
-            const KNAME(gvec) *wp = (const KNAME(gvec) *)(w + p * NR);
+            const KNAME(gvec) *wp = (const KNAME(gvec) *)(w + p * RN);
             const int64_t o = off[p];
-            KNAME(gvec) wv[NV];
-            KUNROLL for (int v = 0; v < NV; v++) wv[v] = wp[v];
-            KUNROLL for (int r = 0; r < MR; r++) {
+            KNAME(gvec) wv[NR / VL];
+            KUNROLL for (int v = 0; v < NVX; v++) wv[v] = wp[v];
+            KUNROLL for (int r = 0; r < RM; r++) {
                 const T xr = src[r][o];
-                KUNROLL for (int v = 0; v < NV; v++) acc[r][v] += xr * wv[v];
+                KUNROLL for (int v = 0; v < NVX; v++) acc[r][v] += xr * wv[v];
             }
         }
-    if (cs_c == 1 && nr == NR) { /* whole rows of contiguous channels: store vectors */
-        KUNROLL for (int r = 0; r < MR; r++) {
+    if (cs_c == 1 && nr == RN) { /* whole rows of contiguous channels: store vectors */
+        KUNROLL for (int r = 0; r < RM; r++) {
             if (r == mr) break;
             KNAME(gvec) *row = (KNAME(gvec) *)(c + r * rs_c);
-            KUNROLL for (int v = 0; v < NV; v++) {
+            KUNROLL for (int v = 0; v < NVX; v++) {
                 const KNAME(gvec) start = accumulate ? row[v]
                                          : bias     ? *(const KNAME(gvec) *)(bias + v * VL)
                                                     : (KNAME(gvec)){0};
@@ -139,18 +142,16 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
         }
         return;
     }
-    T tile[MR][NR];
-    KUNROLL for (int r = 0; r < MR; r++)
-        KUNROLL for (int v = 0; v < NV; v++) *(KNAME(gvec) *)&tile[r][v * VL] = acc[r][v];
+    KUNROLL for (int r = 0; r < RM; r++)
+        KUNROLL for (int v = 0; v < NVX; v++) *(KNAME(gvec) *)&tile[r][v * VL] = acc[r][v];
 #else
-    T tile[MR][NR];
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < NR; j++) tile[r][j] = 0;
+    for (int r = 0; r < RM; r++)
+        for (int j = 0; j < RN; j++) tile[r][j] = 0;
     for (int64_t i = 0; i < nseg; i++)
         for (int64_t p = seg[2 * i]; p < seg[2 * i + 1]; p++)
-            for (int r = 0; r < MR; r++) {
+            for (int r = 0; r < RM; r++) {
                 const T xr = src[r][off[p]];
-                for (int j = 0; j < NR; j++) tile[r][j] += xr * w[p * NR + j];
+                for (int j = 0; j < RN; j++) tile[r][j] += xr * w[p * RN + j];
             }
 #endif
     /* channel-major output (channels-first): each channel's pixels are contiguous */
@@ -159,6 +160,21 @@ static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, 
         const T start = bias ? bias[j] : (T)0;
         for (int64_t r = 0; r < mr; r++) col[r * rs_c] = (accumulate ? col[r * rs_c] : start) + tile[r][j];
     }
+}
+
+static void KNAME(gemm_direct)(int64_t nseg, const int64_t *CONVX_RESTRICT seg, const T *const *CONVX_RESTRICT pix,
+                               const int64_t *CONVX_RESTRICT off, const T *CONVX_RESTRICT w, T *CONVX_RESTRICT c,
+                               int64_t rs_c, int64_t cs_c, int64_t mr, int64_t nr, int accumulate,
+                               const T *CONVX_RESTRICT bias) {
+    KNAME(gemm_direct_tile)(MR, NR, nseg, seg, pix, off, w, c, rs_c, cs_c, mr, nr, accumulate, bias);
+}
+
+/* For NR / 2 or fewer output channels: twice the pixels, so every accumulator lane is used. */
+static void KNAME(gemm_direct_narrow)(int64_t nseg, const int64_t *CONVX_RESTRICT seg,
+                                      const T *const *CONVX_RESTRICT pix, const int64_t *CONVX_RESTRICT off,
+                                      const T *CONVX_RESTRICT w, T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
+                                      int64_t mr, int64_t nr, int accumulate, const T *CONVX_RESTRICT bias) {
+    KNAME(gemm_direct_tile)(2 * MR, NR / 2, nseg, seg, pix, off, w, c, rs_c, cs_c, mr, nr, accumulate, bias);
 }
 
 /* Channel blocks: LANES channels side by side per pixel (one vector), the layout the
