@@ -23,9 +23,16 @@ EXTRA_CASES: tuple[Case, ...] = (
     Case("depthwise 7x7", "depthwise", 96, 96, (56, 56), (7, 7)),
     # MobileNet expansion 1x1 (64 -> 256 at 56x56).
     Case("pointwise 1x1 x4", "pointwise", 64, 256, (56, 56)),
+    # Decoders: DCGAN's generator (k4 s2 from 8x8), U-Net's up-convolution (k2 s2), an up-sampling
+    # k4 s2 and k3 s2 (output 2n - 1) head.
+    Case("transposed DCGAN k4 s2", "transposed", 512, 256, (8, 8), (4, 4), stride=2, padding=1),
+    Case("transposed U-Net k2 s2", "transposed", 128, 64, (56, 56), (2, 2), stride=2, padding=0),
+    Case("transposed k4 s2", "transposed", 64, 32, (56, 56), (4, 4), stride=2, padding=1),
+    Case("transposed k3 s2", "transposed", 128, 64, (28, 28), (3, 3), stride=2, padding=1),
 )
 
-_ORDER = ("conv", "dilated", "rgb", "grouped", "pointwise", "depthwise", "separable", "wavenet", "bytenet")
+_ORDER = ("conv", "dilated", "rgb", "grouped", "pointwise", "depthwise", "separable", "wavenet", "bytenet",
+          "transposed")
 
 
 def _rank(case: Case) -> tuple[int, int]:

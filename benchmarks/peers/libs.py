@@ -48,6 +48,8 @@ def convx_layer_object(case: Case, layer: Layer):
         return getattr(convx, f"DepthwiseConv{nd}d")(w[0], None, **geometry)
     if case.family == "separable":
         return getattr(convx, f"SeparableConv{nd}d")(w[0], w[1], None, **geometry)
+    if case.family == "transposed":
+        return getattr(convx, f"ConvTranspose{nd}d")(w[0], None, groups=case.groups, **geometry)
     return convx.PointwiseConv(w[0])
 
 
@@ -88,13 +90,14 @@ def torch_set_threads(threads: int) -> None:
 def torch_runner(case: Case, x: np.ndarray, layers: Sequence[Layer], threads: int) -> Runner:
     """The case in PyTorch: symmetric padding goes to conv*d's ``padding``; asymmetric
     padding ('same' with an even total, 'causal') is an explicit ``F.pad`` first, as
-    models ported from TensorFlow / Keras do."""
+    models ported from TensorFlow / Keras do. Transposed cases: conv_transpose*d."""
     torch = torch_module()
     import torch.nn.functional as F
 
     torch.set_num_threads(threads)
     nd = case.ndim
     conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+    conv_transpose = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[nd - 1]
     ones = (1,) * nd
     steps = []
     channels = x.shape[1]
@@ -120,6 +123,9 @@ def torch_runner(case: Case, x: np.ndarray, layers: Sequence[Layer], threads: in
             for w, s, d, padding, pre, g in steps:
                 if family == "pointwise":
                     h = conv(h, w[0])
+                    continue
+                if family == "transposed":
+                    h = conv_transpose(h, w[0], None, s, padding, 0, g, d)
                     continue
                 if pre is not None:
                     h = F.pad(h, pre)
@@ -157,7 +163,8 @@ def ort_version() -> str | None:
 
 
 def onnx_model(case: Case, x: np.ndarray, layers: Sequence[Layer]):
-    """A ModelProto computing the case: Conv nodes with explicit pads, weights as initializers."""
+    """A ModelProto computing the case: Conv (or ConvTranspose) nodes with explicit pads,
+    weights as initializers."""
     onnx, helper, numpy_helper, _ = ort_modules()
     elem = helper.np_dtype_to_tensor_dtype(x.dtype)
     nd = case.ndim
@@ -174,7 +181,8 @@ def onnx_model(case: Case, x: np.ndarray, layers: Sequence[Layer]):
             nodes.append(helper.make_node("Conv", [h, f"w{i}"], [f"h{i}"], kernel_shape=list(ones)))
         else:
             inits.append(numpy_helper.from_array(np.ascontiguousarray(layer.weights[0]), f"w{i}"))
-            nodes.append(helper.make_node("Conv", [h, f"w{i}"], [f"h{i}"], kernel_shape=kernel,
+            op = "ConvTranspose" if case.family == "transposed" else "Conv"
+            nodes.append(helper.make_node(op, [h, f"w{i}"], [f"h{i}"], kernel_shape=kernel,
                                           group=_groups(case, channels), **attrs))
             if case.family == "separable":
                 w = layer.weights[1].reshape(*layer.weights[1].shape, *ones)
@@ -230,12 +238,12 @@ def flops_of(layers: Sequence[Layer]) -> int:
     return sum(layer.flops for layer in layers)
 
 
-def bytes_of(x: np.ndarray, layers: Sequence[Layer]) -> int:
+def bytes_of(case: Case, x: np.ndarray, layers: Sequence[Layer]) -> int:
     """Bytes a layer must move at least: its input, its output and its weights, each once."""
     total, shape = 0, x.shape
     for layer in layers:
         item = x.dtype.itemsize
-        c_out = layer.weights[-1].shape[0]
+        c_out = case.out_channels
         total += math.prod(shape) * item + shape[0] * c_out * math.prod(layer.out_size) * item
         total += sum(w.nbytes for w in layer.weights)
         shape = (shape[0], c_out, *layer.out_size)

@@ -193,12 +193,15 @@ measurement and the design-note figure:
   `np.allclose(peer, convx, rtol=tol, atol=tol * max|convx|)` with `tol = 8 eps x (terms summed per output,
   added over the layers)`, as in `python -m convx`. A peer that disagrees is reported and not timed.
 - **Peers.** NumPy: the fastest of convx._benchmark's vectorised formulations (im2col + one GEMM, or one GEMM
-  per tap; depthwise as one multiply-add per tap or einsum), BLAS limited to the thread count.
+  per tap; depthwise as one multiply-add per tap or einsum; transposed as col2im, one GEMM then each tap's
+  product added into every stride-th output, or one GEMM per tap), BLAS limited to the thread count.
   PyTorch: `torch.nn.functional.conv1d/conv2d` under `torch.no_grad()`, `torch.set_num_threads(n)`;
   symmetric padding through `padding=`, asymmetric ('same' with an odd total, 'causal') through an explicit
-  `F.pad` first; depthwise and separable as `groups=C` convolutions (separable = depthwise + 1x1 conv).
+  `F.pad` first; depthwise and separable as `groups=C` convolutions (separable = depthwise + 1x1 conv);
+  transposed cases through `conv_transpose1d/2d`.
   ONNX Runtime: CPU execution provider, a graph of one Conv node per layer (a stack is one graph; separable
-  is a 2-node graph: depthwise Conv with group=C, then a 1x1 Conv) with explicit `pads`,
+  is a 2-node graph: depthwise Conv with group=C, then a 1x1 Conv; transposed cases a ConvTranspose node)
+  with explicit `pads`,
   `intra_op_num_threads=n`, `inter_op_num_threads=1`, all graph optimisations. ONNX Runtime has no float64
   Conv on the CPU provider, so its float64 columns say n/a. convx: the layer objects (`convx.Conv2d`,
   `convx.SeparableConv2d`, ...) called with `num_threads=n`: weights packed once when the layer is built, as
@@ -209,8 +212,9 @@ measurement and the design-note figure:
   `_best_times`). The table shows the **{stat}** time. The pause (0.15 s with 2 threads) lets the previous
   library's idle worker threads (OpenBLAS, libgomp, torch's OpenMP, ORT's pool) stop spinning: on 2 cores
   they otherwise slow the next library several times.
-- **Rates.** convx rate = nominal FLOPs (multiply-add = 2, padding taps included) / time for dense,
-  strided, dilated, 1x1, separable and the 1-D stacks, compared with the FMA peak; for depthwise layers
+- **Rates.** convx rate = nominal FLOPs (multiply-add = 2, padding taps included; transposed: every input
+  pixel times every tap) / time for dense, strided, dilated, 1x1, separable, transposed and the 1-D
+  stacks, compared with the FMA peak; for depthwise layers
   (memory-bound) bytes that must move (input + output + weights, each once) / time, compared with the
   copy bandwidth. Inputs of a few MB partly stay in the 32 MB L3 between calls, so a depthwise layer can
   exceed 100% of DRAM copy bandwidth.

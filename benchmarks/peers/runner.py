@@ -15,7 +15,7 @@ from convx._benchmark import BASELINE_METHODS, Case, Layer, _best_times, _make_l
 from . import libs
 
 #: Families judged in FLOP/s against the FMA peak; the rest (depthwise) in GB/s against copy bandwidth.
-COMPUTE_FAMILIES = ("conv", "pointwise", "separable")
+COMPUTE_FAMILIES = ("conv", "pointwise", "separable", "transposed")
 
 
 def tolerance(x: np.ndarray, layers: Sequence[Layer]) -> float:
@@ -65,7 +65,7 @@ def run_case(case: Case, dtype: np.dtype, threads: int, peers: Sequence[str], re
     tol = tolerance(x, layers)
     result = {"name": case.name, "family": case.family, "shape": case.describe(quick),
               "dtype": np.dtype(dtype).name, "threads": threads, "repeat": repeat,
-              "flops": libs.flops_of(layers), "bytes": libs.bytes_of(x, layers),
+              "flops": libs.flops_of(layers), "bytes": libs.bytes_of(case, x, layers),
               "ms": {}, "median_ms": {}, "notes": {}, "checks": {}, "mismatch": []}
 
     convx_fn = libs.convx_runner(case, x, layers, threads)

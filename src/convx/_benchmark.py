@@ -17,6 +17,9 @@ family (no Python loop over pixels or channels):
   faster, ``np.einsum(..., optimize=True)`` over the window view.
 * pointwise (1x1): one ``np.matmul``.
 * separable: the depthwise baseline followed by the pointwise baseline.
+* transposed: col2im, one ``np.matmul`` of the weights' transpose with the input, then each
+  tap's product added into every stride-th output (what PyTorch's CPU fallback does); or one
+  GEMM per tap, added the same way.
 
 Where a family has two formulations, both are checked against each other and timed during
 the warm-up, and the faster one is used as the baseline (its name is reported).
@@ -50,7 +53,7 @@ __all__ = ["Case", "DEFAULT_CASES", "BenchmarkMismatch", "run", "format_table", 
 # Cases
 # --------------------------------------------------------------------------------------
 
-FAMILIES = ("conv", "depthwise", "separable", "pointwise")
+FAMILIES = ("conv", "depthwise", "separable", "pointwise", "transposed")
 
 #: In quick mode every spatial size is divided by this factor (but not below QUICK_MIN_SIZE).
 QUICK_DIVISOR = 4
@@ -63,7 +66,8 @@ class Case:
 
     ``family`` is ``"conv"`` (dense or grouped), ``"depthwise"`` (``out_channels`` is a
     multiple of ``in_channels``: the depth multiplier), ``"separable"`` (depthwise with
-    multiplier 1, then a 1x1 to ``out_channels``) or ``"pointwise"`` (1x1, ``kernel=()``).
+    multiplier 1, then a 1x1 to ``out_channels``), ``"pointwise"`` (1x1, ``kernel=()``) or
+    ``"transposed"`` (ConvTranspose: ``padding`` an int, cropped from each side).
     ``size`` is the spatial input size; its length sets the dimensionality.
     A stack feeds each layer's output to the next, so it needs ``in == out`` channels.
     """
@@ -88,6 +92,8 @@ class Case:
                 raise ValueError(f"pointwise case {self.name!r} takes no kernel/stride/dilation")
         elif len(self.kernel) != len(self.size):
             raise ValueError(f"case {self.name!r}: kernel and size differ in dimensionality")
+        if self.family == "transposed" and (not isinstance(self.padding, int) or len(self.dilations) > 1):
+            raise ValueError(f"transposed case {self.name!r} takes an int padding and one dilation")
         if self.family == "depthwise" and self.out_channels % self.in_channels:
             raise ValueError(f"depthwise case {self.name!r}: out_channels must be a multiple of in_channels")
         if len(self.dilations) > 1 and self.in_channels != self.out_channels:
@@ -207,6 +213,11 @@ def _out_size(size: Sequence[int], kernel: Sequence[int], stride: int, dilation:
                  for n, k, (b, a) in zip(size, kernel, pads))
 
 
+def _transposed_out_size(size: Sequence[int], kernel: Sequence[int], stride: int, dilation: int,
+                         pads: Sequence[tuple[int, int]]) -> tuple[int, ...]:
+    return tuple((n - 1) * stride + dilation * (k - 1) + 1 - b - a for n, k, (b, a) in zip(size, kernel, pads))
+
+
 @dataclass(frozen=True)
 class Layer:
     """One convolution of a case, with its weights and resolved geometry."""
@@ -236,7 +247,12 @@ def _make_layers(case: Case, input_shape: tuple[int, ...], dtype: np.dtype,
         pads = _pad_pairs(size, kernel, case.stride, dilation, case.padding)
         out_size = _out_size(size, kernel, case.stride, dilation, pads)
         points = n * math.prod(out_size)
-        if case.family == "conv":
+        if case.family == "transposed":
+            out_size = _transposed_out_size(size, kernel, case.stride, dilation, pads)
+            fan_in = c_in // case.groups * taps
+            weights = (weight((c_in, c_out // case.groups, *case.kernel), fan_in),)
+            flops = 2 * n * math.prod(size) * c_out * fan_in  # every input pixel times every tap
+        elif case.family == "conv":
             fan_in = c_in // case.groups * taps
             weights = (weight((c_out, c_in // case.groups, *case.kernel), fan_in),)
             flops = 2 * points * c_out * fan_in
@@ -358,12 +374,35 @@ def numpy_separable(x: np.ndarray, depthwise_weight: np.ndarray, pointwise_weigh
     return numpy_pointwise(mid, pointwise_weight)
 
 
+def numpy_transposed(x: np.ndarray, weight: np.ndarray, stride: int, pads: Sequence[tuple[int, int]],
+                     dilation: int, groups: int = 1, method: str = "col2im") -> np.ndarray:
+    """Transposed N-d convolution (PyTorch's meaning), (N, C, *S) -> (N, O, *S_out), weight
+    (C, O/G, *K): each tap's product of the weights with the input lands on every stride-th
+    pixel of the uncropped output, then ``pads`` is cropped. ``"col2im"``: the products of
+    all taps from one batched GEMM; ``"taps"``: one GEMM per tap."""
+    n, c, *size = x.shape
+    _, og, *kernel = weight.shape
+    nd, cg, k = len(kernel), c // groups, math.prod(kernel)
+    full = tuple((s - 1) * stride + dilation * (t - 1) + 1 for s, t in zip(size, kernel))
+    y = np.zeros((n, groups, og, *full), x.dtype)
+    xg = x.reshape(n, groups, cg, math.prod(size)).transpose(1, 2, 0, 3).reshape(groups, cg, -1)
+    wg = weight.reshape(groups, cg, og, k)
+    cols = np.matmul(wg.transpose(0, 3, 2, 1), xg[:, None]) if method == "col2im" else None  # (G, K, Og, N*P)
+    for t, tap in enumerate(np.ndindex(*kernel)):
+        part = cols[:, t] if cols is not None else np.matmul(wg[:, :, :, t].transpose(0, 2, 1), xg)
+        spots = tuple(slice(i * dilation, i * dilation + (s - 1) * stride + 1, stride) for i, s in zip(tap, size))
+        y[(slice(None),) * 3 + spots] += part.reshape(groups, og, n, *size).transpose(2, 0, 1, *range(3, 3 + nd))
+    crop = tuple(slice(b, f - a) for (b, a), f in zip(pads, full))
+    return y.reshape(n, groups * og, *full)[(slice(None), slice(None)) + crop]
+
+
 #: Candidate NumPy formulations per family (first = reference for the cross-check).
 BASELINE_METHODS: dict[str, tuple[str, ...]] = {
     "conv": ("im2col", "taps"),
     "depthwise": ("taps", "einsum"),
     "separable": ("taps", "einsum"),
     "pointwise": ("matmul",),
+    "transposed": ("col2im", "taps"),
 }
 
 
@@ -375,6 +414,8 @@ def _numpy_layer(case: Case, x: np.ndarray, layer: Layer, method: str) -> np.nda
         return numpy_depthwise(x, w[0], s, pads, d, method)
     if case.family == "separable":
         return numpy_separable(x, w[0], w[1], s, pads, d, method)
+    if case.family == "transposed":
+        return numpy_transposed(x, w[0], s, pads, d, case.groups, method)
     return numpy_pointwise(x, w[0])
 
 
@@ -390,6 +431,9 @@ def _convx_layer(case: Case, x: np.ndarray, layer: Layer, threads: int | None) -
     if case.family == "separable":
         fn = getattr(convx, f"separable_conv{nd}d")
         return fn(x, w[0], w[1], None, num_threads=threads, **geometry)
+    if case.family == "transposed":
+        fn = getattr(convx, f"conv_transpose{nd}d")
+        return fn(x, w[0], None, groups=case.groups, num_threads=threads, **geometry)
     return convx.pointwise_conv(x, w[0], None, num_threads=threads)
 
 
