@@ -44,6 +44,13 @@ CONVX_INLINE void *convx_thread_scratch(size_t bytes, int *failed) {
 
 CONVX_INLINE int64_t convx_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* a * b for sizes (a, b >= 0), saturating at 2^56 instead of wrapping: a buffer too large to
+ * allocate stays too large. */
+CONVX_INLINE int64_t convx_size_mul(int64_t a, int64_t b) {
+    const int64_t limit = (int64_t)1 << 56;
+    return a != 0 && b > limit / a ? limit : CONVX_MIN(a * b, limit);
+}
+
 /* Floor division for any sign of a (b > 0). */
 CONVX_INLINE int64_t convx_floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;

@@ -2,7 +2,7 @@
  * Y[co, p] = sum_k W[co, k] * X[k, p] with k a (ci, tap) pair and p an output pixel; the weights
  * are packed once (dense_pack). Two ways to run it (pixel_vector_gemm chooses):
  *  - direct (dense_direct; transposed: dense_transposed_direct): a micro-tile of
- *    MR pixels x NR output channels reads each pixel's taps through a pointer plus per-k
+ *    MR pixels x NR output channels (or the narrow 2 MR x NR / 2) reads each pixel's taps through a pointer plus per-k
  *    offsets, from a per-tile band of the input (or the input itself), so stride, dilation and
  *    padding live in the addresses;
  *  - pixel-vector GEMM (channels-first 1x1 and short reductions; dense_channels_first, and
@@ -151,7 +151,8 @@ CONVX_INLINE int64_t DNAME(phase_combination)(const DNAME(phase_taps) *pt, int64
 }
 
 /* Pixel-vector GEMM: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
- * Otherwise B[g][panel][k][NR], NR output channels per panel, k = (tap, ci) (a tap's channels
+ * Otherwise B[g][panel][k][nr], nr output channels per panel (the direct kernel's: NR, or NR / 2
+ * for the narrow one; panel_width), k = (tap, ci) (a tap's channels
  * together, so the direct path can skip a tap that reads only padding). Zero-padded to whole
  * panels, then one flag: 1 when every weight is finite. Only then may a tap reading zero
  * padding be skipped: 0 * Inf and 0 * NaN are NaN. */
@@ -502,6 +503,16 @@ typedef struct {
     int64_t unit, band_count;                   /* elements per band position; in the band */
 } DNAME(direct_plan);
 
+/* The band of t's tiles for axes ax (its size saturates: convx_size_mul). */
+static void DNAME(set_band)(DNAME(direct_plan) *t, const convx_axis ax[3]) {
+    const int64_t tile[3] = {1, t->rows, t->cols};
+    t->band_count = t->unit;
+    for (int i = 0; i < 3; i++) {
+        t->band[i] = DNAME(plan_band_axis)(&ax[i], tile[i]);
+        t->band_count = convx_size_mul(t->band_count, t->band[i].count);
+    }
+}
+
 /* Tiles of about `target` pixels, for few planes (images x planes along D x channel groups) a
  * multiple of the threads per plane; `unit` elements (channels) per band position. */
 static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_axis ax[3], int64_t planes, int64_t unit,
@@ -518,13 +529,8 @@ static DNAME(direct_plan) DNAME(plan_direct_tiles)(const convx_axis ax[3], int64
     t.col_blocks = convx_ceil_div(out2, t.cols);
     t.rows = convx_ceil_div(out1, t.row_blocks);
     t.row_blocks = convx_ceil_div(out1, t.rows);
-    const int64_t tile[3] = {1, t.rows, t.cols};
     t.unit = unit;
-    t.band_count = unit;
-    for (int i = 0; i < 3; i++) {
-        t.band[i] = DNAME(plan_band_axis)(&ax[i], tile[i]);
-        t.band_count *= t.band[i].count;
-    }
+    DNAME(set_band)(&t, ax);
     return t;
 }
 
@@ -704,7 +710,7 @@ CONVX_INLINE int64_t DNAME(direct_k_chunk)(int64_t K, int64_t nr) {
 
 /* The direct path: tasks are (image, group, tile, slice of output-channel panels); per tile the
  * band (unless read in place), the pixel pointers and each block's k ranges, then for each
- * NR-channel weight panel every MR-pixel block. */
+ * nr-channel weight panel every mr-pixel block (direct_kernel_for). */
 static convx_status DNAME(dense_direct)(const convx_conv_desc *d, const convx_axis ax[3], const T *w,
                                         const T *bias, const T *x, T *y, int num_threads) {
     const DNAME(direct_kernel) kernel = DNAME(direct_kernel_for)(d->out_channels / d->groups);
@@ -941,6 +947,36 @@ static int64_t DNAME(combination_segments)(const DNAME(phase_taps) *pt, const in
     return count;
 }
 
+/* The forward stride-1 axes whose band holds what a tile of grid pixels reads: shared, over
+ * the span of every tap's shift (kernel: the span, pad: minus the least shift), the same for
+ * all combinations; or for combination p's taps alone, whose shifts step evenly (by dilation /
+ * gcd(stride, dilation); its last tap's the least), so that the band keeps only the rows and
+ * columns they read: with a dilation well above the stride, the span is mostly gaps. */
+static void DNAME(band_axes)(const convx_axis ax[3], const DNAME(phase_taps) *pt, int per_phase, const int64_t p[3],
+                             convx_axis fa[3]) {
+    for (int i = 0; i < 3; i++) {
+        const convx_axis *a = &ax[i];
+        fa[i] = *a;
+        fa[i].out = convx_ceil_div(a->out, a->stride), fa[i].stride = 1;
+        fa[i].transposed = 0, fa[i].mode = CONVX_PAD_ZEROS;
+        if (per_phase) {
+            const int64_t first = pt->first[i][p[i]], count = pt->first[i][p[i] + 1] - first;
+            int64_t g = a->stride, r = a->dilation; /* their gcd */
+            while (r) {
+                const int64_t next = g % r;
+                g = r, r = next;
+            }
+            fa[i].kernel = count, fa[i].dilation = count > 1 ? a->dilation / g : 1;
+            fa[i].pad = -DNAME(tap_shift)(a, pt->tap[i][first + count - 1]);
+        } else {
+            int64_t lo = DNAME(tap_shift)(a, 0), hi = lo;
+            for (int64_t k = 1; k < a->kernel; k++)
+                lo = CONVX_MIN(lo, DNAME(tap_shift)(a, k)), hi = CONVX_MAX(hi, DNAME(tap_shift)(a, k));
+            fa[i].kernel = hi - lo + 1, fa[i].dilation = 1, fa[i].pad = -lo;
+        }
+    }
+}
+
 /* Transposed convolution phase by phase on the direct kernel. Grid pixel m of
  * every phase combination reads input m + shift(k) (tap_shift), so all combinations of a tile
  * of grid pixels read one band: the input under the tile, widened by the span of the shifts,
@@ -965,18 +1001,32 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
     if (!pt.all_phases)
         for (int64_t i = 0; i < N * P * Cout; i++)
             y[i] = bias ? bias[channels_last ? i % Cout : i / P % Cout] : (T)0;
-    /* the phase grids (ceil(out / stride) per axis at most) as a forward problem over the input */
-    convx_axis grid[3];
+    /* The phase grids (ceil(out / stride) per axis at most) as forward problems over the input:
+     * one band for all combinations, or one per combination when that copies less. */
+    int64_t widest[3]; /* per axis, a phase with the most taps */
     for (int i = 0; i < 3; i++) {
-        int64_t lo = DNAME(tap_shift)(&ax[i], 0), hi = lo;
-        for (int64_t k = 1; k < ax[i].kernel; k++)
-            lo = CONVX_MIN(lo, DNAME(tap_shift)(&ax[i], k)), hi = CONVX_MAX(hi, DNAME(tap_shift)(&ax[i], k));
-        grid[i] = ax[i];
-        grid[i].out = convx_ceil_div(ax[i].out, ax[i].stride);
-        grid[i].kernel = hi - lo + 1, grid[i].stride = 1, grid[i].dilation = 1, grid[i].pad = -lo;
-        grid[i].transposed = 0, grid[i].mode = CONVX_PAD_ZEROS;
+        widest[i] = 0;
+        for (int64_t j = 1; j < pt.count[i]; j++)
+            if (pt.first[i][j + 1] - pt.first[i][j] > pt.first[i][widest[i] + 1] - pt.first[i][widest[i]]) widest[i] = j;
     }
-    const DNAME(direct_plan) plan = DNAME(plan_direct)(grid, N * grid[0].out * G, cin_g, 256, 1 << 20, num_threads);
+    convx_axis grid[3];
+    DNAME(band_axes)(ax, &pt, 0, widest, grid);
+    const DNAME(direct_plan) shared = DNAME(plan_direct)(grid, N * grid[0].out * G, cin_g, 256, 1 << 20, num_threads);
+    DNAME(band_axes)(ax, &pt, 1, widest, grid);
+    const DNAME(direct_plan) split = DNAME(plan_direct)(grid, N * grid[0].out * G, cin_g, 256, 1 << 20, num_threads);
+    int64_t split_count = 0; /* the bands of all combinations, per tile */
+    for (int64_t c = 0; c < combos; c++) {
+        int64_t p[3];
+        DNAME(phase_combination)(&pt, c, p);
+        DNAME(direct_plan) b = split;
+        DNAME(band_axes)(ax, &pt, 1, p, grid);
+        DNAME(set_band)(&b, grid);
+        split_count = convx_size_mul(1, split_count + b.band_count);
+    }
+    /* elements copied per tile pixel */
+    const int per_phase = split_count / (split.rows * split.cols) < shared.band_count / (shared.rows * shared.cols);
+    const DNAME(direct_plan) plan = per_phase ? split : shared;
+    DNAME(band_axes)(ax, &pt, per_phase, widest, grid); /* the tiles' grid */
     const int64_t tiles = grid[0].out * plan.row_blocks * plan.col_blocks;
     const DNAME(tasks) tasks = DNAME(plan_tasks)(N, G, tiles, 1, tiles, panels, num_threads);
     const int64_t tile_max = plan.rows * plan.cols;
@@ -984,28 +1034,43 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
     const int skip_padding = w[DNAME(dense_packed_count)(d)] != 0;
     int failed = 0;
 
-    /* each tap's offset from a grid pixel's base, in the input itself and in the band */
+    /* Each tap's offset from a grid pixel's input (m on every axis), and from the pixel's place in
+     * the band of the tap's combination (each tap is in one). */
     int64_t *off_x = (int64_t *)convx_alloc((size_t)(2 * K + 1) * sizeof(int64_t)), *off_band = off_x + K;
     if (!off_x) {
         convx_free(pt.phase[0]);
         return CONVX_ERR_NO_MEMORY;
     }
-    const int64_t bw = plan.band[2].count, bhw = plan.band[1].count * bw;
-    for (int64_t tap = 0; tap < taps; tap++) {
-        const int64_t t[3] = {tap / (ax[1].kernel * ax[2].kernel), (tap / ax[2].kernel) % ax[1].kernel, tap % ax[2].kernel};
-        int64_t e[3]; /* position of the tap's input along each axis from the pixel's base */
-        for (int i = 0; i < 3; i++) e[i] = DNAME(tap_shift)(&ax[i], t[i]) + grid[i].pad;
-        for (int64_t ci = 0; ci < cin_g; ci++) {
-            off_x[tap * cin_g + ci] = ci + ((e[0] * in1 + e[1]) * in2 + e[2]) * Cin;
-            off_band[tap * cin_g + ci] = ci + (e[0] * bhw + e[1] * bw + e[2]) * cin_g;
+    for (int64_t c = 0; c < combos; c++) {
+        int64_t p[3];
+        const int64_t ntaps = DNAME(phase_combination)(&pt, c, p);
+        const int64_t n1 = pt.first[1][p[1] + 1] - pt.first[1][p[1]], n2 = pt.first[2][p[2] + 1] - pt.first[2][p[2]];
+        convx_axis fa[3];
+        DNAME(band_axes)(ax, &pt, per_phase, p, fa);
+        DNAME(direct_plan) b = plan;
+        DNAME(set_band)(&b, fa);
+        const int64_t bw = b.band[2].count, bhw = b.band[1].count * bw;
+        for (int64_t j = 0; j < ntaps; j++) {
+            const int64_t t[3] = {pt.tap[0][pt.first[0][p[0]] + j / (n1 * n2)],
+                                  pt.tap[1][pt.first[1][p[1]] + (j / n2) % n1], pt.tap[2][pt.first[2][p[2]] + j % n2]};
+            const int64_t tap = (t[0] * ax[1].kernel + t[1]) * ax[2].kernel + t[2];
+            int64_t e[3], pos[3]; /* the tap's input from m, and its place in the band */
+            for (int i = 0; i < 3; i++) {
+                e[i] = DNAME(tap_shift)(&ax[i], t[i]);
+                pos[i] = (e[i] + fa[i].pad) / fa[i].dilation * b.band[i].tap_step;
+            }
+            for (int64_t ci = 0; ci < cin_g; ci++) {
+                off_x[tap * cin_g + ci] = ci + ((e[0] * in1 + e[1]) * in2 + e[2]) * Cin;
+                off_band[tap * cin_g + ci] = ci + (pos[0] * bhw + pos[1] * bw + pos[2]) * cin_g;
+            }
         }
     }
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1 && tasks.count > 1)
     {
         /* Per thread: a chunk's k ranges (one per tap at most), a border block's, the band's
-         * column runs, the pixel pointers (padded to a whole MR block), then the band. */
-        const int64_t seg_count = 4 * taps, runs_count = 3 * bw;
+         * column runs, the pixel pointers (padded to a whole block of mr), then the band. */
+        const int64_t seg_count = 4 * taps, runs_count = 3 * plan.band[2].count;
         int64_t *seg = (int64_t *)convx_thread_scratch((size_t)(seg_count + runs_count) * sizeof(int64_t) +
                                                            (size_t)(tile_max + mr) * sizeof(T *) +
                                                            (size_t)plan.band_count * sizeof(T),
@@ -1022,17 +1087,10 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
             const DNAME(tile_rect) r = DNAME(tile_at)(&plan, grid, job.p0 % per_plane);
             const int64_t width = r.ow1 - r.ow0, np = (r.oh1 - r.oh0) * width;
             const T *xg = x + (channels_last ? n * Pin * Cin + g * cin_g : (n * Cin + g * cin_g) * Pin);
-            /* channels-first always copies: its band holds a pixel's channels side by side */
-            const int tile_in = DNAME(tile_inside)(grid, md, r.oh0, r.oh1, r.ow0, r.ow1);
-            const int inside = channels_last && tile_in;
-            for (int64_t q = 0; q < np; q++) {
-                const int64_t mh = r.oh0 + q / width, mw = r.ow0 + q % width;
-                pix[q] = inside ? xg + (((md - grid[0].pad) * in1 + mh - grid[1].pad) * in2 + mw - grid[2].pad) * Cin
-                                : band + ((mh - r.oh0) * bw + mw - r.ow0) * cin_g;
-            }
-            for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
-            if (!inside) DNAME(fill_band)(grid, &plan, channels_last, Cin, cin_g, xg, md, r.oh0, r.ow0, runs, 0, band);
-            const int64_t *off = inside ? off_x : off_band;
+            convx_axis fa[3]; /* the band's axes */
+            int tile_in = 0;  /* every tap of the tile inside the input */
+            const int64_t *off = off_band;
+            int band_ready = 0;
             for (int64_t c = 0; c < combos; c++) {
                 int64_t p[3], ph[3], rows[3];
                 const int64_t Kc = cin_g * DNAME(phase_combination)(&pt, c, p);
@@ -1042,6 +1100,23 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
                 }
                 const int64_t mh1 = CONVX_MIN(r.oh1, rows[1]), mw1 = CONVX_MIN(r.ow1, rows[2]);
                 if (md >= rows[0] || r.oh0 >= mh1 || r.ow0 >= mw1) continue;
+                if (per_phase || !band_ready) { /* this combination's band (or the shared one, once) */
+                    DNAME(band_axes)(ax, &pt, per_phase, p, fa);
+                    DNAME(direct_plan) b = plan;
+                    DNAME(set_band)(&b, fa);
+                    tile_in = DNAME(tile_inside)(fa, md, r.oh0, r.oh1, r.ow0, r.ow1);
+                    /* channels-first always copies: its band holds a pixel's channels side by side */
+                    const int inside = channels_last && tile_in;
+                    for (int64_t q = 0; q < np; q++) {
+                        const int64_t mh = r.oh0 + q / width, mw = r.ow0 + q % width;
+                        pix[q] = inside ? xg + ((md * in1 + mh) * in2 + mw) * Cin
+                                        : band + ((mh - r.oh0) * b.band[2].count + mw - r.ow0) * cin_g;
+                    }
+                    for (int64_t q = np; q < np + mr; q++) pix[q] = pix[0];
+                    if (!inside) DNAME(fill_band)(fa, &b, channels_last, Cin, cin_g, xg, md, r.oh0, r.ow0, runs, 0, band);
+                    off = inside ? off_x : off_band;
+                    band_ready = 1;
+                }
                 /* output pixels along a grid row, and channels, are pix_step and ch_step apart */
                 const int64_t od = ph[0] + ax[0].stride * md, pix_step = ax[2].stride * (channels_last ? Cout : 1);
                 const int64_t ch_step = channels_last ? 1 : P;
@@ -1063,7 +1138,7 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
                                 const int64_t m = CONVX_MIN(mr, mw1 - r.ow0 - q0);
                                 const int64_t lo[3] = {md, mh, r.ow0 + q0}, hi[3] = {md, mh, r.ow0 + q0 + m - 1};
                                 const int border = skip_padding && !tile_in &&
-                                                   !DNAME(tile_inside)(grid, md, mh, mh + 1, lo[2], hi[2] + 1);
+                                                   !DNAME(tile_inside)(fa, md, mh, mh + 1, lo[2], hi[2] + 1);
                                 const int64_t count = border ? DNAME(combination_segments)(&pt, p, ax, cin_g, k0, k1, lo, hi, border_seg) : nseg;
                                 kernel.run(count, border ? border_seg : seg, row_pix + q0, off, wp, out + q0 * pix_step,
                                                    pix_step, ch_step, m, channels, k0 > 0, bp);
@@ -1085,7 +1160,7 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
  * is NaN). With such weights the outputs some tap of which leaves the input are recomputed
  * here, from the packed weights, tap by tap. */
 static convx_status DNAME(transposed_exact_borders)(const convx_conv_desc *d, const convx_axis ax[3], const T *packed,
-                                                    const T *bias, const T *x, T *y) {
+                                                    const T *bias, const T *x, T *y, int num_threads) {
     const int tap_major = !DNAME(pixel_vector_gemm)(d), channels_last = d->layout == CONVX_CHANNELS_LAST;
     const int64_t width = DNAME(panel_width)(d);
     const int64_t N = d->batch, G = d->groups, Cin = d->in_channels, Cout = d->out_channels;
@@ -1105,6 +1180,7 @@ static convx_status DNAME(transposed_exact_borders)(const convx_conv_desc *d, co
                     axis_leaves[i][o] = 1;
             }
         }
+#pragma omp parallel for schedule(dynamic, 64) num_threads(num_threads) if (num_threads > 1)
     for (int64_t p = 0; p < P; p++) {
         const int64_t o[3] = {p / (ax[1].out * ax[2].out), (p / ax[2].out) % ax[1].out, p % ax[2].out};
         if (!axis_leaves[0][o[0]] && !axis_leaves[1][o[1]] && !axis_leaves[2][o[2]]) continue;
@@ -1145,7 +1221,7 @@ convx_status DNAME(dense_run)(const convx_conv_desc *d, const T *packed, const T
     const convx_status status = gemm ? DNAME(dense_transposed)(d, ax, packed, bias, x, y, num_threads)
                                      : DNAME(dense_transposed_direct)(d, ax, packed, bias, x, y, num_threads);
     const int finite = packed[DNAME(dense_packed_count)(d)] != 0;
-    return status != CONVX_OK || finite ? status : DNAME(transposed_exact_borders)(d, ax, packed, bias, x, y);
+    return status != CONVX_OK || finite ? status : DNAME(transposed_exact_borders)(d, ax, packed, bias, x, y, num_threads);
 }
 
 #undef DNAME

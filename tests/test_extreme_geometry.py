@@ -40,3 +40,24 @@ def test_huge_row_dilation_2d_depthwise(layout, rng):
     if layout == "channels_last":
         y = np.moveaxis(y, -1, 1)
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("layout", ["channels_first", "channels_last"])
+def test_huge_band_of_dense_and_transposed_tiles(layout):
+    """A tile's band (the input it reads, padding included) sized past 2**64 elements used to
+    wrap to a small buffer and be written past: a strided 1x1 with 1024 channels, and
+    transposed layers dilated 2**20 and 2**32 - 1 whose taps' shifts span that far."""
+    s = 2**27 - 1
+    x = np.ones((1, 1024, 1, 1), np.float32)
+    w = np.ones((1, 1024, 1, 1), np.float32)
+    to = (lambda a: np.moveaxis(a, 1, -1).copy()) if layout == "channels_last" else (lambda a: a)
+    y = convx.conv2d(to(x), w, stride=s, padding=((0, s), (0, s)), layout=layout)
+    np.testing.assert_array_equal(y.ravel(), [1024, 0, 0, 0])
+    for d, nd in ((2**20, 2), (2**32 - 1, 3)):
+        # only the last tap of each dilated axis reaches the one output left after cropping
+        kernel, dilation = (2, 2, 1)[-nd:], (d, d, 1)[-nd:]
+        pads = (((d, 0),) * 2 + ((0, 0),))[-nd:]
+        y = getattr(convx, f"conv_transpose{nd}d")(to(np.ones((1, 1) + (1,) * nd, np.float32)),
+                                                   np.ones((1, 1) + kernel, np.float32), dilation=dilation,
+                                                   padding=pads, layout=layout)
+        np.testing.assert_array_equal(y.ravel(), [1])

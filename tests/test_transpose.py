@@ -53,6 +53,19 @@ def test_transpose_phase_reductions_longer_than_a_chunk(rng, stride, groups, lay
         check_transpose(x, w, b, exact=True, stride=stride, padding=1, groups=groups, layout=layout)
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_transpose_dilation_far_above_stride(rng, layout):
+    """Dilations far above the stride spread each phase's taps apart: their band then holds
+    only the rows and columns the taps read, one band per phase combination (1-D to 3-D)."""
+    for size, kernel, stride, dilation, padding in (((9, 10), (3, 3), (2, 3), (16, 9), (5, 7)),
+                                                   ((4, 3, 5), (3, 2, 3), (1, 2, 2), (8, 5, 7), (2, 1, 3)),
+                                                   ((40,), (4,), (3,), (32,), (20,))):
+        x = make(rng, (2, 6) + size, np.float32, integer=True)
+        w = make(rng, (6, 5) + kernel, np.float32, integer=True)
+        b = make(rng, (5,), np.float32, integer=True)
+        check_transpose(x, w, b, exact=True, stride=stride, dilation=dilation, padding=padding, layout=layout)
+
+
 def test_transpose_channels_last_reduction_in_chunks(rng):
     """Channels-last, a phase's 2100 input channels x 4 taps exceed one K chunk of the direct
     kernel on every ISA (its weight panel stays within 256 KiB), so chunks accumulate."""

@@ -17,7 +17,8 @@ typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 /* Direct convolution tile (see kernels.template.c): C[r, j] (= or +=) sum_p pix[r][off[p]] *
  * w[p*NR + j] for pixel r < mr, channel j < nr, p over nseg ranges seg[2i] <= p < seg[2i+1];
  * w an NR-channel packed weight panel; without accumulate, C starts from bias[j] (or 0). The
- * narrow kernel: the same for 2 MR pixels x NR / 2 channels (w packed NR / 2 wide). */
+ * narrow kernel: the same for 2 MR pixels x NR / 2 channels (w packed NR / 2 wide; 2 MR
+ * readable pixel pointers). */
 #define CONVX_GEMM_DIRECT_SIGNATURE(T)                                                                        \
     (int64_t nseg, const int64_t *seg, const T *const *pix, const int64_t *off, const T *w, T *c, int64_t rs_c, int64_t cs_c, int64_t mr, \
      int64_t nr, int accumulate, const T *bias)

@@ -101,10 +101,10 @@ static void KNAME(gemm)(int64_t k, const T *CONVX_RESTRICT a, const T *CONVX_RES
  * r < mr, channels j < nr, C[r, j] at c[r*rs_c + j*cs_c], p over the nseg ranges
  * [seg[2i], seg[2i+1]) (the taps that do not read padding). pix[r] is where pixel r's taps
  * start in the input (or a padded copy of it) and off[p] where tap p sits from there, so
- * stride, dilation and layout are all in the addresses: the input is never packed. w: one
- * packed NR-channel weight panel; without accumulate, C starts from bias[j] (0 if NULL). All
- * MR pixel pointers must be readable (unused ones may repeat pixel 0). The tile is RM pixels
- * x RN channels: MR x NR, or the narrow 2 MR x NR / 2 (gemm_direct_narrow). */
+ * stride, dilation and layout are all in the addresses: the input is never packed. The tile is
+ * RM pixels x RN channels: MR x NR, or the narrow 2 MR x NR / 2 (gemm_direct_narrow), w[p*RN + j]
+ * one packed RN-channel weight panel; without accumulate, C starts from bias[j] (0 if NULL). All
+ * RM pixel pointers must be readable (unused ones may repeat pixel 0). */
 static inline __attribute__((always_inline)) void KNAME(gemm_direct_tile)(
     const int RM, const int RN, int64_t nseg, const int64_t *CONVX_RESTRICT seg, const T *const *CONVX_RESTRICT pix,
     const int64_t *CONVX_RESTRICT off, const T *CONVX_RESTRICT w, T *CONVX_RESTRICT c, int64_t rs_c, int64_t cs_c,
@@ -114,6 +114,7 @@ static inline __attribute__((always_inline)) void KNAME(gemm_direct_tile)(
     T tile[2 * MR][NR];
 #if defined(__GNUC__)
     enum { VL = GEMM_VBYTES / (int)sizeof(T) };
+    _Static_assert(NR % (2 * VL) == 0, "the narrow tile needs NR / 2 to be whole vectors");
     const int NVX = RN / VL;
     KNAME(gvec) acc[2 * MR][NR / VL];
     KUNROLL for (int r = 0; r < RM; r++)
