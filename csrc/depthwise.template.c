@@ -27,6 +27,7 @@
  * channels 1.1x (stride 1) and 2x (stride 2) faster; 5x5 2x, multiplier 2 1.6x, 3x3 with 32
  * channels at 112x112 1.5x slower. */
 static int WNAME(channel_blocks)(const convx_conv_desc *d) {
+    if (d->transposed) return 0; /* depthwise_transposed_channels_last */
     if (d->groups < d->in_channels || d->layout == CONVX_CHANNELS_FIRST) return 1;
     int64_t taps = 1, strides = 1;
     for (int i = 0; i < CONVX_MAX_SPATIAL; i++) taps *= d->kernel[i], strides *= d->stride[i];
@@ -290,6 +291,124 @@ static convx_status WNAME(depthwise_channels_last)(const convx_conv_desc *d, con
     return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
 }
 
+/* Channels-last depthwise transposed convolution (one output per channel), pixel by pixel.
+ * Output o = phase + stride * m (per axis) sums only its phase combination's taps (phase_taps),
+ * tap k reading input m + tap_shift(k): one dw_channels call over the combination's taps,
+ * their weights gathered tap-major per call ([tap][channel]); a border pixel, some of whose
+ * taps leave the input, sums just the taps that reach it. Pixels of phases no tap reaches
+ * are the bias. wt: the weights as [tap][channel] (depthwise_pack's pixel form). */
+static convx_status WNAME(depthwise_transposed_channels_last)(const convx_conv_desc *d, const convx_axis ax[3],
+                                                              const T *x, const T *wt, const T *bias, T *y,
+                                                              int num_threads) {
+    const int64_t C = d->in_channels, k1 = ax[1].kernel, k2 = ax[2].kernel, taps = ax[0].kernel * k1 * k2;
+    const int64_t out0 = ax[0].out, out1 = ax[1].out, out2 = ax[2].out, in1 = ax[1].in, in2 = ax[2].in;
+    const int64_t Pin = ax[0].in * in1 * in2, rows_count = d->batch * out0 * out1;
+    WNAME(phase_taps) pt;
+    if (WNAME(plan_phase_taps)(ax, &pt) != CONVX_OK) return CONVX_ERR_NO_MEMORY;
+    const int64_t combos = pt.count[0] * pt.count[1] * pt.count[2];
+    /* per axis and output: its phase's index in pt (-1: no tap reaches it); per combination:
+     * where its weights start in wc, [its j-th tap][channel]; per axis and tap: its shift */
+    const int64_t kernels = ax[0].kernel + k1 + k2;
+    int64_t *phase_of = (int64_t *)convx_alloc((size_t)(out0 + out1 + out2 + combos + kernels) * sizeof(int64_t));
+    T *wc = (T *)convx_alloc((size_t)CONVX_MAX(taps * C, 1) * sizeof(T));
+    if (!phase_of || !wc) {
+        convx_free(phase_of), convx_free(wc), convx_free(pt.phase[0]);
+        return CONVX_ERR_NO_MEMORY;
+    }
+    int64_t *axis_phase[3] = {phase_of, phase_of + out0, phase_of + out0 + out1}, *wc_start = phase_of + out0 + out1 + out2;
+    int64_t *shift[3] = {wc_start + combos, wc_start + combos + ax[0].kernel, wc_start + combos + ax[0].kernel + k1};
+    for (int i = 0; i < 3; i++) /* tap k of axis i reads input o / stride + shift[i][k] */
+        for (int64_t k = 0; k < ax[i].kernel; k++) shift[i][k] = WNAME(tap_shift)(&ax[i], k);
+    for (int i = 0; i < 3; i++)
+        for (int64_t o = 0; o < ax[i].out; o++) {
+            axis_phase[i][o] = -1;
+            for (int64_t j = 0; j < pt.count[i]; j++)
+                if (pt.phase[i][j] == o % ax[i].stride) axis_phase[i][o] = j;
+        }
+    int w_gaps = 0; /* some output column that no tap reaches */
+    for (int64_t o = 0; o < out2; o++) w_gaps |= axis_phase[2][o] < 0;
+    for (int64_t c = 0, start = 0; c < combos; c++) {
+        int64_t p[3];
+        const int64_t ntaps = WNAME(phase_combination)(&pt, c, p);
+        const int64_t n1 = pt.first[1][p[1] + 1] - pt.first[1][p[1]], n2 = pt.first[2][p[2] + 1] - pt.first[2][p[2]];
+        wc_start[c] = start;
+        for (int64_t j = 0; j < ntaps; j++, start += C) {
+            const int64_t tap = (pt.tap[0][pt.first[0][p[0]] + j / (n1 * n2)] * k1 +
+                                 pt.tap[1][pt.first[1][p[1]] + (j / n2) % n1]) * k2 + pt.tap[2][pt.first[2][p[2]] + j % n2];
+            memcpy(wc + start, wt + tap * C, (size_t)C * sizeof(T));
+        }
+    }
+    int failed = 0;
+
+#pragma omp parallel num_threads(num_threads) if (num_threads > 1 && rows_count > 1)
+    {
+        /* per thread: a pixel's tap inputs (NULL outside the input), the row's input rows */
+        const T **src = (const T **)convx_thread_scratch((size_t)(taps + ax[0].kernel * k1) * sizeof(T *), &failed);
+        const T **in_row = src ? src + taps : NULL;
+#pragma omp for schedule(static)
+        for (int64_t row = 0; row < rows_count; row++) {
+            if (!src) continue;
+            const int64_t oh = row % out1, od = (row / out1) % out0, n = row / (out1 * out0);
+            const int64_t p0 = axis_phase[0][od], p1 = axis_phase[1][oh];
+            T *yrow = y + row * out2 * C;
+            const int64_t n0 = p0 < 0 ? 0 : pt.first[0][p0 + 1] - pt.first[0][p0];
+            const int64_t n1 = p1 < 0 ? 0 : pt.first[1][p1 + 1] - pt.first[1][p1];
+            for (int64_t j = 0; j < n0 * n1; j++) { /* the input row each (D, H) tap pair reads */
+                const int64_t id = od / ax[0].stride + shift[0][pt.tap[0][pt.first[0][p0] + j / n1]];
+                const int64_t ih = oh / ax[1].stride + shift[1][pt.tap[1][pt.first[1][p1] + j % n1]];
+                in_row[j] = id >= 0 && id < ax[0].in && ih >= 0 && ih < in1 ? x + (n * Pin + id * in1 * in2 + ih * in2) * C
+                                                                             : NULL;
+            }
+            int row_inside = n0 * n1 > 0; /* every (D, H) tap pair reads an input row */
+            for (int64_t j = 0; j < n0 * n1; j++) row_inside &= in_row[j] != NULL;
+            if (n0 * n1 == 0 || w_gaps) /* outputs no tap reaches: the bias */
+                for (int64_t ow = 0; ow < out2; ow++)
+                    for (int64_t ch = 0; ch < C; ch++) yrow[ow * C + ch] = bias ? bias[ch] : (T)0;
+            for (int64_t p2 = 0; n0 * n1 > 0 && p2 < pt.count[2]; p2++) { /* the W phases, m along each */
+                const int64_t ph2 = pt.phase[2][p2], t2 = pt.first[2][p2], n2 = pt.first[2][p2 + 1] - t2;
+                const int64_t cols = ph2 < out2 ? convx_ceil_div(out2 - ph2, ax[2].stride) : 0, ntaps = n0 * n1 * n2;
+                const T *w = wc + wc_start[(p0 * pt.count[1] + p1) * pt.count[2] + p2];
+                /* columns [m_lo, m_hi) have every W tap inside: their inputs step by a pixel */
+                int64_t m_lo = 0, m_hi = cols;
+                for (int64_t j2 = 0; j2 < n2; j2++) {
+                    const int64_t sh = shift[2][pt.tap[2][t2 + j2]];
+                    m_lo = CONVX_MAX(m_lo, -sh), m_hi = CONVX_MIN(m_hi, in2 - sh);
+                }
+                if (!row_inside) m_lo = m_hi = 0;
+                for (int64_t m = 0; m < cols; m++) {
+                    T *out = yrow + (ph2 + ax[2].stride * m) * C;
+                    int64_t reached = 0; /* taps whose input is inside */
+                    for (int64_t j = 0; j < n0 * n1; j++)
+                        for (int64_t j2 = 0; j2 < n2; j2++) {
+                            const int64_t iw = m + shift[2][pt.tap[2][t2 + j2]];
+                            const T *at = in_row[j] && iw >= 0 && iw < in2 ? in_row[j] + iw * C : NULL;
+                            src[j * n2 + j2] = at;
+                            reached += at != NULL;
+                        }
+                    if (reached < ntaps) { /* a border pixel: just the taps that reach it */
+                        for (int64_t ch = 0; ch < C; ch++) out[ch] = bias ? bias[ch] : (T)0;
+                        for (int64_t j = 0; j < ntaps; j++)
+                            for (int64_t ch = 0; src[j] && ch < C; ch++) out[ch] += w[j * C + ch] * src[j][ch];
+                        continue;
+                    }
+                    /* the interior run from here: one kernel call a pixel, the inputs a pixel on */
+                    const int64_t run_end = m >= m_lo && m < m_hi ? m_hi : m + 1;
+                    for (; m < run_end; m++, out += ax[2].stride * C) {
+                        convx_kernels()->KT_DW_CHANNELS(C, ntaps, src, w, bias, out);
+                        for (int64_t j = 0; j < ntaps; j++) src[j] += C;
+                    }
+                    m--;
+                }
+            }
+        }
+        convx_free((void *)src);
+    }
+    convx_free(wc);
+    convx_free(phase_of);
+    convx_free(pt.phase[0]);
+    return failed ? CONVX_ERR_NO_MEMORY : CONVX_OK;
+}
+
 /* Elements of the channel-block weights, [block][m][tap][i][LANES] (lane l of block b: input
  * channel c = b*LANES + l, its output channel for m, its group's input channel i; zeros past C). */
 static int64_t WNAME(blocks_weights)(const convx_conv_desc *d) {
@@ -356,6 +475,7 @@ convx_status WNAME(depthwise_run)(const convx_conv_desc *d, const T *packed, con
     if (d->batch == 0 || ax[0].out * ax[1].out * ax[2].out == 0 || d->out_channels == 0) return CONVX_OK;
     const int on_rows = WNAME(rows_path)(d, ax);
     const T *w = WNAME(depthwise_weights)(d, on_rows, packed);
+    if (d->transposed) return WNAME(depthwise_transposed_channels_last)(d, ax, x, w, bias, y, num_threads);
     if (on_rows) return WNAME(depthwise_rows_run)(d, ax, x, w, bias, y, num_threads);
     return WNAME(channel_blocks)(d) ? WNAME(channel_blocks_run)(d, ax, x, w, bias, y, num_threads)
                                     : WNAME(depthwise_channels_last)(d, ax, x, w, bias, y, num_threads);

@@ -34,9 +34,12 @@ struct convx_packed_weights {
  * the vector lanes (ResNeXt's 32 x 4): a group's outputs fit in a fraction of a vector, where
  * the dense kernels would fill a fraction of their tile. Each input pixel is spread into G
  * vectors first, which a group as wide as the vector repays only at stride 1 (measured, 8 x 8
- * float32 groups: stride 1 1.1x faster, stride 2 1.3x slower than dense). Forward only. */
+ * float32 groups: stride 1 1.1x faster, stride 2 1.3x slower than dense). Transposed: channels-last
+ * depthwise with one output per channel only (channels-first transposed runs dense by phase). */
 static int small_groups(const convx_conv_desc *d) {
-    if (d->transposed || d->in_channels == 0) return 0;
+    if (d->in_channels == 0) return 0;
+    if (d->transposed) /* channels-last depthwise only (depthwise_transposed_channels_last) */
+        return d->layout == CONVX_CHANNELS_LAST && d->groups == d->in_channels && d->out_channels == d->in_channels;
     const int64_t G = d->in_channels / d->groups;
     const int lanes = d->dtype == CONVX_FLOAT32 ? convx_kernels()->lanes_f32 : convx_kernels()->lanes_f64;
     int unit_stride = 1;

@@ -9,10 +9,12 @@ from helpers import (
     LAYOUTS,
     TILE_WIDTHS,
     check_transpose,
+    from_layout,
     layout_shape,
     make,
+    to_layout,
 )
-from reference import ref_conv
+from reference import ref_conv, ref_conv_transpose
 
 SPATIAL = {1: (9,), 2: (5, 6), 3: (3, 4, 3)}
 KERNEL = {1: (3,), 2: (3, 2), 3: (2, 3, 2)}
@@ -64,6 +66,28 @@ def test_transpose_dilation_far_above_stride(rng, layout):
         w = make(rng, (6, 5) + kernel, np.float32, integer=True)
         b = make(rng, (5,), np.float32, integer=True)
         check_transpose(x, w, b, exact=True, stride=stride, dilation=dilation, padding=padding, layout=layout)
+
+
+@pytest.mark.parametrize("channels", [1, 5, 32, 70])
+def test_transpose_depthwise_channels_last(rng, channels):
+    """Channels-last depthwise transposed layers (groups = C_in = C_out) run pixel by pixel on
+    the depthwise kernel, each pixel over its phase's taps: interior runs, border pixels, phases
+    no tap reaches (stride above the kernel), output padding, dilation, 1-D to 3-D; a NaN weight
+    reaches only the outputs its channel's input pixels scatter to."""
+    for size, kernel, stride, dilation, padding, output_padding in (
+            ((9, 10), (4, 4), (2, 2), (1, 1), (1, 1), (0, 1)), ((7, 6), (3, 2), (2, 3), (2, 1), (2, 0), (1, 2)),
+            ((13,), (2,), (4,), (1,), (0,), (3,)), ((3, 4, 5), (2, 3, 3), (2, 1, 2), (1, 2, 1), (0, 1, 1), (1, 0, 1))):
+        x = make(rng, (2, channels) + size, np.float32, integer=True)
+        w = make(rng, (channels, 1) + kernel, np.float32, integer=True)
+        b = make(rng, (channels,), np.float32, integer=True)
+        kw = dict(stride=stride, dilation=dilation, padding=padding, output_padding=output_padding, groups=channels)
+        check_transpose(x, w, b, exact=True, layout="channels_last", **kw)
+        w[channels // 2, 0, (0,) * len(kernel)] = np.nan  # a NaN weight: exact NaN positions too
+        expected = ref_conv_transpose(x, w, b, stride, padding, output_padding, channels, dilation)
+        with np.errstate(invalid="ignore"):
+            got = getattr(convx, f"conv_transpose{len(size)}d")(to_layout(x, "channels_last"), w, b,
+                                                                 layout="channels_last", **kw)
+        np.testing.assert_array_equal(from_layout(got, "channels_last"), expected.astype(np.float32))
 
 
 def test_transpose_channels_last_reduction_in_chunks(rng):
