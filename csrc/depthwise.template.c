@@ -264,7 +264,7 @@ static void WNAME(dw_cl_row)(const convx_conv_desc *d, const convx_axis ax[3], c
             for (int64_t r = 0; r < k0 * k1; r++)
                 s->rows[r * k2 + kw] = (s->row_base[r] && iw >= 0) ? s->row_base[r] + iw * C : s->zero;
         }
-        convx_kernels()->KT_DW_CHANNELS(C, taps, s->rows, wt, bias, yrow + (ow - ow0) * C);
+        convx_kernels()->KT_DW_CHANNELS(C, taps, s->rows, wt, bias, yrow + (ow - ow0) * C, 1, 0, 0);
     }
 }
 
@@ -391,13 +391,10 @@ static convx_status WNAME(depthwise_transposed_channels_last)(const convx_conv_d
                             for (int64_t ch = 0; src[j] && ch < C; ch++) out[ch] += w[j * C + ch] * src[j][ch];
                         continue;
                     }
-                    /* the interior run from here: one kernel call a pixel, the inputs a pixel on */
-                    const int64_t run_end = m >= m_lo && m < m_hi ? m_hi : m + 1;
-                    for (; m < run_end; m++, out += ax[2].stride * C) {
-                        convx_kernels()->KT_DW_CHANNELS(C, ntaps, src, w, bias, out);
-                        for (int64_t j = 0; j < ntaps; j++) src[j] += C;
-                    }
-                    m--;
+                    /* the interior run from here: one kernel call, each tap's input a pixel on per pixel */
+                    const int64_t run = m >= m_lo && m < m_hi ? m_hi - m : 1;
+                    convx_kernels()->KT_DW_CHANNELS(C, ntaps, src, w, bias, out, run, C, ax[2].stride * C);
+                    m += run - 1;
                 }
             }
         }

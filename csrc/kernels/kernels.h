@@ -25,9 +25,11 @@ typedef void(*convx_gemm_f64_fn) CONVX_GEMM_SIGNATURE(double);
 typedef void(*convx_gemm_direct_f32_fn) CONVX_GEMM_DIRECT_SIGNATURE(float);
 typedef void(*convx_gemm_direct_f64_fn) CONVX_GEMM_DIRECT_SIGNATURE(double);
 
-/* Depthwise across channels (channels-last): out[c] = init[c] + sum_t w[t*n + c] * rows[t][c]. */
-#define CONVX_DW_CHANNELS_SIGNATURE(T) \
-    (int64_t n, int64_t taps, const T *const *rows, const T *w, const T *init, T *out)
+/* Depthwise across channels (channels-last), a run of pixels: out[q*out_step + c] = init[c] +
+ * sum_t w[t*n + c] * rows[t][q*in_step + c] for q < pixels. */
+#define CONVX_DW_CHANNELS_SIGNATURE(T)                                                        \
+    (int64_t n, int64_t taps, const T *const *rows, const T *w, const T *init, T *out, int64_t pixels, \
+     int64_t in_step, int64_t out_step)
 typedef void(*convx_dw_channels_f32_fn) CONVX_DW_CHANNELS_SIGNATURE(float);
 typedef void(*convx_dw_channels_f64_fn) CONVX_DW_CHANNELS_SIGNATURE(double);
 

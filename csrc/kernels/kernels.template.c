@@ -580,11 +580,12 @@ static void KNAME(dw_rows)(int64_t rows, int64_t n, const T *in, int64_t in_row,
 #undef KOPAQUE
 #endif
 
-/* Depthwise, channels-last: out[c] = init[c] + sum_t w[t*n + c] * rows[t][c] for c < n
- * (init may be NULL for 0). rows[t] is the input pixel tap t reads (or a zero vector). */
-static void KNAME(dw_channels)(int64_t n, int64_t taps, const T *const *CONVX_RESTRICT rows,
-                               const T *CONVX_RESTRICT w, const T *CONVX_RESTRICT init,
-                               T *CONVX_RESTRICT out) {
+/* Depthwise, channels-last: out[q*out_step + c] = init[c] + sum_t w[t*n + c] *
+ * rows[t][q*in_step + c] for c < n and pixels q < pixels (init may be NULL for 0). rows[t] is
+ * the input pixel tap t reads for pixel 0 (or a zero vector, with in_step 0). */
+static void KNAME(dw_channels_pixel)(int64_t n, int64_t taps, const T *const *CONVX_RESTRICT rows, int64_t in_at,
+                                     const T *CONVX_RESTRICT w, const T *CONVX_RESTRICT init,
+                                     T *CONVX_RESTRICT out) {
     int64_t c = 0;
 #if defined(__GNUC__)
     enum { VL = VBYTES / (int)sizeof(T) };
@@ -595,7 +596,7 @@ static void KNAME(dw_channels)(int64_t n, int64_t taps, const T *const *CONVX_RE
             a1 = *(const KNAME(vec) *)(init + c + VL);
         }
         for (int64_t t = 0; t < taps; t++) {
-            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + c);
+            const KNAME(vec) *r = (const KNAME(vec) *)(rows[t] + in_at + c);
             const KNAME(vec) *wt = (const KNAME(vec) *)(w + t * n + c);
             a0 += wt[0] * r[0];
             a1 += wt[1] * r[1];
@@ -607,15 +608,21 @@ static void KNAME(dw_channels)(int64_t n, int64_t taps, const T *const *CONVX_RE
         KNAME(vec) a = {0};
         if (init) a = *(const KNAME(vec) *)(init + c);
         for (int64_t t = 0; t < taps; t++)
-            a += *(const KNAME(vec) *)(w + t * n + c) * *(const KNAME(vec) *)(rows[t] + c);
+            a += *(const KNAME(vec) *)(w + t * n + c) * *(const KNAME(vec) *)(rows[t] + in_at + c);
         *(KNAME(vec) *)(out + c) = a;
     }
 #endif
     for (; c < n; c++) {
         T a = init ? init[c] : (T)0;
-        for (int64_t t = 0; t < taps; t++) a += w[t * n + c] * rows[t][c];
+        for (int64_t t = 0; t < taps; t++) a += w[t * n + c] * rows[t][in_at + c];
         out[c] = a;
     }
+}
+
+static void KNAME(dw_channels)(int64_t n, int64_t taps, const T *const *CONVX_RESTRICT rows,
+                               const T *CONVX_RESTRICT w, const T *CONVX_RESTRICT init, T *CONVX_RESTRICT out,
+                               int64_t pixels, int64_t in_step, int64_t out_step) {
+    for (int64_t q = 0; q < pixels; q++) KNAME(dw_channels_pixel)(n, taps, rows, q * in_step, w, init, out + q * out_step);
 }
 
 /* FMA throughput at the micro-kernels' vector width (the machine's ceiling for the benchmarks):
