@@ -150,6 +150,24 @@ CONVX_INLINE int64_t DNAME(phase_combination)(const DNAME(phase_taps) *pt, int64
     return taps;
 }
 
+/* The j-th tap of phase combination p (its taps ordered axis 0 slowest): its index along each
+ * axis in t[3]; returns its index in the kernel, (kd * k1 + kh) * k2 + kw. */
+CONVX_INLINE int64_t DNAME(combination_tap)(const DNAME(phase_taps) *pt, const int64_t p[3], const convx_axis ax[3],
+                                            int64_t j, int64_t t[3]) {
+    const int64_t n1 = pt->first[1][p[1] + 1] - pt->first[1][p[1]], n2 = pt->first[2][p[2] + 1] - pt->first[2][p[2]];
+    t[0] = pt->tap[0][pt->first[0][p[0]] + j / (n1 * n2)];
+    t[1] = pt->tap[1][pt->first[1][p[1]] + (j / n2) % n1];
+    t[2] = pt->tap[2][pt->first[2][p[2]] + j % n2];
+    return (t[0] * ax[1].kernel + t[1]) * ax[2].kernel + t[2];
+}
+
+/* y all bias (or 0), in either layout, P pixels per image: the outputs of phases no tap
+ * reaches keep it. */
+static void DNAME(fill_with_bias)(const convx_conv_desc *d, int64_t P, const T *bias, T *y) {
+    const int64_t Cout = d->out_channels, channels_last = d->layout == CONVX_CHANNELS_LAST;
+    for (int64_t i = 0; i < d->batch * P * Cout; i++) y[i] = bias ? bias[channels_last ? i % Cout : i / P % Cout] : (T)0;
+}
+
 /* Pixel-vector GEMM: A[g][panel][k][MR] with k = (ci, tap), MR output channels per panel.
  * Otherwise B[g][panel][k][nr], nr output channels per panel (the direct kernel's: NR, or NR / 2
  * for the narrow one; panel_width), k = (tap, ci) (a tap's channels
@@ -827,9 +845,7 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
     DNAME(phase_taps) pt;
     if (DNAME(plan_phase_taps)(ax, &pt) != CONVX_OK) return CONVX_ERR_NO_MEMORY;
     const int64_t combos = pt.count[0] * pt.count[1] * pt.count[2];
-    if (!pt.all_phases)
-        for (int64_t plane = 0; plane < N * Cout; plane++)
-            for (int64_t q = 0; q < P; q++) y[plane * P + q] = bias ? bias[plane % Cout] : (T)0;
+    if (!pt.all_phases) DNAME(fill_with_bias)(d, P, bias, y);
     /* A phase grid has at most ceil(out / stride) rows and cols per axis. Tiles of up to 256 of
      * its pixels (fewer for many output channels: the C tile stays within scratch_elems): whole
      * rows (rows_per_tile of them), or pieces of one long row. K chunks of up to dense_kc, fewer
@@ -859,12 +875,9 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
             const int64_t tile = task % tiles, md = (task / tiles) % rows0;
             const int64_t c = (task / (tiles * rows0)) % combos, g = (task / (tiles * rows0 * combos)) % G;
             const int64_t n = task / (tiles * rows0 * combos * G);
-            int64_t p[3], ph[3], n_of[3], t_first[3];
+            int64_t p[3], ph[3];
             const int64_t ntaps = DNAME(phase_combination)(&pt, c, p), Kc = cin_g * ntaps;
-            for (int i = 0; i < 3; i++) {
-                ph[i] = pt.phase[i][p[i]], t_first[i] = pt.first[i][p[i]];
-                n_of[i] = pt.first[i][p[i] + 1] - t_first[i];
-            }
+            for (int i = 0; i < 3; i++) ph[i] = pt.phase[i][p[i]];
             const int64_t od = ph[0] + ax[0].stride * md;
             if (od >= ax[0].out || ph[1] >= out1 || ph[2] >= out2) continue;
             /* this phase's grid: grid_rows x grid_cols; the tile's rows [mh0, mh1), columns [m0, m1) */
@@ -879,11 +892,8 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
             for (int64_t k0 = 0; k0 == 0 || k0 < Kc; k0 += kc_step) { /* Kc = 0: the bias alone */
                 const int64_t kc = CONVX_MIN(kc_step, Kc - k0);
                 for (int64_t k = k0; k < k0 + kc; k++) { /* k = (ci, j0, j1, j2) of the combination */
-                    const int64_t r = k % ntaps, j2 = r % n_of[2], j1 = (r / n_of[2]) % n_of[1];
-                    const int64_t j0 = r / (n_of[2] * n_of[1]);
-                    const int64_t t[3] = {pt.tap[0][t_first[0] + j0], pt.tap[1][t_first[1] + j1],
-                                          pt.tap[2][t_first[2] + j2]};
-                    const int64_t ci = k / ntaps, tap = (t[0] * ax[1].kernel + t[1]) * ax[2].kernel + t[2];
+                    int64_t t[3];
+                    const int64_t ci = k / ntaps, tap = DNAME(combination_tap)(&pt, p, ax, k % ntaps, t);
                     kt->KT_COPY_PIXELS(panels, mr, a + (g * panels * K + ci * (K / cin_g) + tap) * mr, K * mr,
                                        achunk + (k - k0) * mr, kc * mr);
                     int64_t shift[3]; /* output phase + stride * m reads input m + shift */
@@ -926,12 +936,10 @@ static convx_status DNAME(dense_transposed)(const convx_conv_desc *d, const conv
 static int64_t DNAME(combination_segments)(const DNAME(phase_taps) *pt, const int64_t p[3], const convx_axis ax[3],
                                            int64_t cin_g, int64_t k0, int64_t k1, const int64_t *lo,
                                            const int64_t *hi, int64_t *seg) {
-    const int64_t n1 = pt->first[1][p[1] + 1] - pt->first[1][p[1]], n2 = pt->first[2][p[2] + 1] - pt->first[2][p[2]];
     int64_t count = 0;
     for (int64_t j = cin_g > 0 ? k0 / cin_g : 0; j * cin_g < k1; j++) {
-        const int64_t t0 = pt->tap[0][pt->first[0][p[0]] + j / (n1 * n2)];
-        const int64_t t1 = pt->tap[1][pt->first[1][p[1]] + (j / n2) % n1], t2 = pt->tap[2][pt->first[2][p[2]] + j % n2];
-        const int64_t tap = (t0 * ax[1].kernel + t1) * ax[2].kernel + t2, t[3] = {t0, t1, t2};
+        int64_t t[3];
+        const int64_t tap = DNAME(combination_tap)(pt, p, ax, j, t);
         int reads_input = 1;
         for (int i = 0; lo && i < 3; i++) {
             const int64_t shift = DNAME(tap_shift)(&ax[i], t[i]);
@@ -998,9 +1006,7 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
     DNAME(phase_taps) pt;
     if (DNAME(plan_phase_taps)(ax, &pt) != CONVX_OK) return CONVX_ERR_NO_MEMORY;
     const int64_t combos = pt.count[0] * pt.count[1] * pt.count[2];
-    if (!pt.all_phases)
-        for (int64_t i = 0; i < N * P * Cout; i++)
-            y[i] = bias ? bias[channels_last ? i % Cout : i / P % Cout] : (T)0;
+    if (!pt.all_phases) DNAME(fill_with_bias)(d, P, bias, y);
     /* The phase grids (ceil(out / stride) per axis at most) as forward problems over the input:
      * one band for all combinations, or one per combination when that copies less. */
     int64_t widest[3]; /* per axis, a phase with the most taps */
@@ -1044,16 +1050,14 @@ static convx_status DNAME(dense_transposed_direct)(const convx_conv_desc *d, con
     for (int64_t c = 0; c < combos; c++) {
         int64_t p[3];
         const int64_t ntaps = DNAME(phase_combination)(&pt, c, p);
-        const int64_t n1 = pt.first[1][p[1] + 1] - pt.first[1][p[1]], n2 = pt.first[2][p[2] + 1] - pt.first[2][p[2]];
         convx_axis fa[3];
         DNAME(band_axes)(ax, &pt, per_phase, p, fa);
         DNAME(direct_plan) b = plan;
         DNAME(set_band)(&b, fa);
         const int64_t bw = b.band[2].count, bhw = b.band[1].count * bw;
         for (int64_t j = 0; j < ntaps; j++) {
-            const int64_t t[3] = {pt.tap[0][pt.first[0][p[0]] + j / (n1 * n2)],
-                                  pt.tap[1][pt.first[1][p[1]] + (j / n2) % n1], pt.tap[2][pt.first[2][p[2]] + j % n2]};
-            const int64_t tap = (t[0] * ax[1].kernel + t[1]) * ax[2].kernel + t[2];
+            int64_t t[3];
+            const int64_t tap = DNAME(combination_tap)(&pt, p, ax, j, t);
             int64_t e[3], pos[3]; /* the tap's input from m, and its place in the band */
             for (int i = 0; i < 3; i++) {
                 e[i] = DNAME(tap_shift)(&ax[i], t[i]);

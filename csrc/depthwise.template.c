@@ -330,12 +330,10 @@ static convx_status WNAME(depthwise_transposed_channels_last)(const convx_conv_d
     for (int64_t c = 0, start = 0; c < combos; c++) {
         int64_t p[3];
         const int64_t ntaps = WNAME(phase_combination)(&pt, c, p);
-        const int64_t n1 = pt.first[1][p[1] + 1] - pt.first[1][p[1]], n2 = pt.first[2][p[2] + 1] - pt.first[2][p[2]];
         wc_start[c] = start;
         for (int64_t j = 0; j < ntaps; j++, start += C) {
-            const int64_t tap = (pt.tap[0][pt.first[0][p[0]] + j / (n1 * n2)] * k1 +
-                                 pt.tap[1][pt.first[1][p[1]] + (j / n2) % n1]) * k2 + pt.tap[2][pt.first[2][p[2]] + j % n2];
-            memcpy(wc + start, wt + tap * C, (size_t)C * sizeof(T));
+            int64_t t[3];
+            memcpy(wc + start, wt + WNAME(combination_tap)(&pt, p, ax, j, t) * C, (size_t)C * sizeof(T));
         }
     }
     int failed = 0;
